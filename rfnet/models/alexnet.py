@@ -1,0 +1,364 @@
+"""AlexNet as Krizhevsky, Sutskever & Hinton built it (NIPS 2012), and torchvision's single-tower layout.
+
+Both share a timm-style backbone API (:class:`AlexNetBackbone`): ``forward_features``, ``forward_head``,
+``num_features``, ``reset_classifier``, ``freeze`` and ``forward_intermediates``, with layers named
+as in the paper: ``conv1 relu1 norm1 pool1 conv2 ... pool5 avgpool fc6 relu6 drop6 fc7 relu7 drop7 fc8``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .layers import TowerLocalResponseNorm
+from .registry import register_model
+from .weights import load_checked_state_dict
+
+FEATURE_CHANNELS = 256
+POOLED_SIZE = 6
+HIDDEN_UNITS = 4096
+CONV_LAYERS = ("conv1", "conv2", "conv3", "conv4", "conv5")
+FC_LAYERS = ("fc6", "fc7", "fc8")
+
+# Initialisations as data: per-layer weight std (weights ~ N(0, std)) and bias constant.
+# "paper": section 5 of the paper. "caffe": BVLC's bvlc_alexnet, whose readme reports that biases
+# of 1 gave a flat loss; it uses 0.1 and std 0.005 for fc6/fc7.
+INIT_SCHEMES: dict[str, dict[str, tuple[float, float]]] = {
+    "paper": {
+        name: (0.01, 1.0 if name in ("conv2", "conv4", "conv5", "fc6", "fc7") else 0.0)
+        for name in CONV_LAYERS + FC_LAYERS
+    },
+    "caffe": {
+        name: (
+            0.005 if name in ("fc6", "fc7") else 0.01,
+            0.1 if name in ("conv2", "conv4", "conv5", "fc6", "fc7") else 0.0,
+        )
+        for name in CONV_LAYERS + FC_LAYERS
+    },
+}
+
+
+def init_layer(name: str, layer: nn.Module, scheme: str) -> None:
+    """Initialise one conv / fc layer called ``name`` (``conv1`` … ``fc8``) with an :data:`INIT_SCHEMES` entry.
+
+    ``scheme="torchvision"`` leaves PyTorch's default initialisation, which torchvision's AlexNet uses.
+    """
+    if scheme == "torchvision":
+        return
+    if scheme not in INIT_SCHEMES:
+        raise ValueError(f"unknown init {scheme!r}; choose from {sorted(INIT_SCHEMES) + ['torchvision']}")
+    std, bias = INIT_SCHEMES[scheme][name]
+    nn.init.normal_(layer.weight, mean=0.0, std=std)
+    nn.init.constant_(layer.bias, bias)
+
+
+def min_input_size(conv1_padding: int) -> int:
+    """Smallest square input (pixels) whose maps survive conv1 (11x11 / 4) and three 3x3 / 2 poolings.
+
+    pool5 needs >= 3 rows, so pool2 must give >= 3 (needs >= 7 in), pool1 >= 7 (needs >= 15 in),
+    so conv1 must give >= 15 rows: (H + 2 * pad - 11) // 4 + 1 >= 15.
+    """
+    return 11 + 4 * 14 - 2 * conv1_padding
+
+
+def check_images(x: torch.Tensor, arch: str, in_chans: int, min_size: int) -> None:
+    """Raise ``ValueError`` stating the expected shape unless ``x`` is float ``[B, in_chans, H, W]``, H, W >= min_size."""
+    if x.dim() != 4 or x.shape[1] != in_chans or min(x.shape[-2:]) < min_size or not x.is_floating_point():
+        raise ValueError(
+            f"{arch} expects float images [B, {in_chans}, H, W] with H, W >= {min_size}; "
+            f"got {x.dtype} {tuple(x.shape)}"
+        )
+
+
+class AlexNetBackbone(nn.Module):
+    """The backbone API both AlexNet layouts share.
+
+    Subclasses build ``features`` (convs and pools), ``classifier`` (fc6 … fc8, dropout included) and
+    name their children in ``feature_names`` / ``classifier_names`` in forward order.
+
+    Shapes: images float ``[B, in_chans, H, W]`` with ``H, W >= min_input_size``;
+    ``forward_features`` → ``[B, 256, 6, 6]`` (adaptive average pooling makes it 6x6 for any input
+    size; at the native size the pooling is the identity); ``forward_head`` → logits ``[B, num_classes]``.
+    """
+
+    arch: str
+    feature_names: tuple[str, ...]
+    classifier_names: tuple[str, ...]
+    input_conv_key: str
+
+    num_features = FEATURE_CHANNELS * POOLED_SIZE * POOLED_SIZE  # 9216: flattened forward_features
+    head_hidden_size = HIDDEN_UNITS  # width of the pre-logits (fc7) output
+
+    def __init__(self, num_classes: int, in_chans: int, conv1_padding: int, init: str) -> None:
+        super().__init__()
+        if num_classes < 0 or in_chans < 1:
+            raise ValueError(f"need num_classes >= 0 and in_chans >= 1, got {num_classes}, {in_chans}")
+        self.num_classes = num_classes
+        self.in_chans = in_chans
+        self.init = init
+        self.min_input_size = min_input_size(conv1_padding)
+        self.avgpool = nn.AdaptiveAvgPool2d(POOLED_SIZE)
+
+    # ---- what subclasses build ------------------------------------------------------------
+    features: nn.Sequential
+    classifier: nn.Sequential
+    config: dict
+
+    def _init_weights(self) -> None:
+        layers = dict(self.stages())
+        for name in CONV_LAYERS + FC_LAYERS:
+            init_layer(name, layers[name], self.init)
+
+    # ---- walking the network by layer name ----------------------------------------------------
+    def stages(self) -> Iterator[tuple[str, nn.Module]]:
+        """Every layer as ``(paper name, module)``, in forward order."""
+        yield from zip(self.feature_names, self.features.children(), strict=True)
+        yield "avgpool", self.avgpool
+        yield from zip(self.classifier_names, self.classifier.children(), strict=True)
+
+    @property
+    def layer_names(self) -> list[str]:
+        return [name for name, _ in self.stages()]
+
+    def _check_layer(self, name: str) -> None:
+        if name not in self.layer_names:
+            raise ValueError(f"{self.arch} has no layer {name!r}; layers are {self.layer_names}")
+
+    def check_input(self, x: torch.Tensor) -> None:
+        """Raise ``ValueError`` naming the expected shape when ``x`` cannot go through the network."""
+        check_images(x, self.arch, self.in_chans, self.min_input_size)
+
+    # ---- the timm-style API ---------------------------------------------------------------
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Images ``[B, in_chans, H, W]`` → feature maps ``[B, 256, 6, 6]``."""
+        self.check_input(x)
+        return self.avgpool(self.features(x))
+
+    def forward_head(self, features: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        """Feature maps ``[B, 256, 6, 6]`` → logits ``[B, num_classes]`` (or fc7's ``[B, 4096]`` if ``pre_logits``)."""
+        flat = torch.flatten(features, 1)
+        if pre_logits:
+            return self.classifier[:-1](flat)
+        return self.classifier(flat)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+    def reset_classifier(self, num_classes: int) -> None:
+        """Replace fc8 with a fresh ``4096 → num_classes`` layer (an identity when ``num_classes`` is 0)."""
+        if num_classes:
+            fc8 = nn.Linear(HIDDEN_UNITS, num_classes)
+            init_layer("fc8", fc8, self.init)
+        else:
+            fc8 = nn.Identity()
+        device = next(self.parameters()).device
+        self.classifier[-1] = fc8.to(device)
+        self.num_classes = num_classes
+        self.config["num_classes"] = num_classes
+
+    def freeze(self, up_to: str | None) -> list[str]:
+        """Stop training every layer up to and including ``up_to`` (a layer name); train all the others.
+
+        ``freeze(None)`` trains everything. Returns the names of the frozen parameters.
+        """
+        if up_to is not None:
+            self._check_layer(up_to)
+        frozen_layers = set()
+        if up_to is not None:
+            for name, _ in self.stages():
+                frozen_layers.add(name)
+                if name == up_to:
+                    break
+        frozen = []
+        for name, module in self.stages():
+            for pname, param in module.named_parameters():
+                param.requires_grad_(name not in frozen_layers)
+                if name in frozen_layers:
+                    frozen.append(f"{name}.{pname}")
+        return frozen
+
+    def forward_intermediates(self, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+        """Outputs of the named layers (e.g. ``["conv1", "pool5", "fc7"]``) for images ``x``.
+
+        Conv-side outputs are ``[B, C, H, W]``; from ``fc6`` on they are ``[B, units]``. The forward
+        pass stops after the last layer asked for.
+        """
+        for name in layers:
+            self._check_layer(name)
+        self.check_input(x)
+        wanted = set(layers)
+        out: dict[str, torch.Tensor] = {}
+        for name, module in self.stages():
+            if name == self.classifier_names[0]:
+                x = torch.flatten(x, 1)
+            x = module(x)
+            if name in wanted:
+                out[name] = x
+                if len(out) == len(wanted):
+                    break
+        return out
+
+
+@register_model("alexnet")
+class AlexNet(AlexNetBackbone):
+    """The paper's AlexNet on one device, its two GPUs' halves kept as two groups.
+
+    conv1 96@11x11/4 → ReLU → LRN → max-pool 3/2 → conv2 256@5x5 pad 2 (2 groups) → ReLU → LRN → pool →
+    conv3 384@3x3 (all 256 maps in) → conv4 384@3x3 (2 groups) → conv5 256@3x3 (2 groups) → pool →
+    fc6 4096 → ReLU → dropout → fc7 4096 → ReLU → dropout → fc8. 60,965,224 parameters at 1000 classes.
+
+    **Input size.** The paper says 224x224, but (224 - 11) / 4 + 1 is not an integer: the 55x55 conv1
+    maps it reports need 227x227 input, which is what Caffe crops. So 227 is the native size here
+    (``conv1_padding=0``). For 224 inputs, build with ``conv1_padding=2`` as torchvision and most
+    ports do: conv1 then gives 55x55 maps from 224 and every later shape is the paper's. Without the
+    padding a 224 input still works (54x54 conv1 maps, 5x5 after pool5, stretched to 6x6 by the
+    adaptive average pooling), as does any size from ``min_input_size`` (67) up.
+
+    **LRN** runs per tower (see :class:`TowerLocalResponseNorm`); ``alpha_over_n`` picks the
+    convention for alpha (default: the code's, alpha / n).
+
+    **Initialisation** (``init``): ``"paper"`` (default) — weights N(0, 0.01), biases 1 in conv2, conv4,
+    conv5, fc6, fc7 and 0 elsewhere; ``"caffe"`` — biases 0.1 there and std 0.005 for fc6/fc7.
+    In our runs (``benchmarks/init_trains.py``, recorded in ``benchmarks/RESULTS.md``) the paper's
+    initialisation with the paper's learning rate 0.01 leaves the loss flat at ln(num_classes)
+    for the run's whole budget, as Caffe reported; ``"caffe"`` trains.
+
+    **Dropout** (p = ``drop_rate``) acts on the outputs of fc6 and fc7, as in the paper.
+    """
+
+    arch = "alexnet"
+    feature_names = (
+        "conv1", "relu1", "norm1", "pool1",
+        "conv2", "relu2", "norm2", "pool2",
+        "conv3", "relu3", "conv4", "relu4", "conv5", "relu5", "pool5",
+    )  # fmt: skip
+    classifier_names = ("fc6", "relu6", "drop6", "fc7", "relu7", "drop7", "fc8")
+    input_conv_key = "features.conv1.weight"
+
+    def __init__(
+        self,
+        num_classes: int = 1000,
+        in_chans: int = 3,
+        drop_rate: float = 0.5,
+        init: str = "paper",
+        alpha_over_n: bool = True,
+        conv1_padding: int = 0,
+    ) -> None:
+        super().__init__(num_classes, in_chans, conv1_padding, init)
+        self.config = dict(
+            num_classes=num_classes, in_chans=in_chans, drop_rate=drop_rate, init=init,
+            alpha_over_n=alpha_over_n, conv1_padding=conv1_padding,
+        )  # fmt: skip
+        self.features = nn.Sequential(OrderedDict(
+            conv1=nn.Conv2d(in_chans, 96, 11, stride=4, padding=conv1_padding),
+            relu1=nn.ReLU(),
+            norm1=TowerLocalResponseNorm(towers=2, alpha_over_n=alpha_over_n),
+            pool1=nn.MaxPool2d(3, stride=2),
+            conv2=nn.Conv2d(96, 256, 5, padding=2, groups=2),
+            relu2=nn.ReLU(),
+            norm2=TowerLocalResponseNorm(towers=2, alpha_over_n=alpha_over_n),
+            pool2=nn.MaxPool2d(3, stride=2),
+            conv3=nn.Conv2d(256, 384, 3, padding=1),
+            relu3=nn.ReLU(),
+            conv4=nn.Conv2d(384, 384, 3, padding=1, groups=2),
+            relu4=nn.ReLU(),
+            conv5=nn.Conv2d(384, 256, 3, padding=1, groups=2),
+            relu5=nn.ReLU(),
+            pool5=nn.MaxPool2d(3, stride=2),
+        ))  # fmt: skip
+        self.classifier = nn.Sequential(OrderedDict(
+            fc6=nn.Linear(self.num_features, HIDDEN_UNITS),
+            relu6=nn.ReLU(),
+            drop6=nn.Dropout(drop_rate),
+            fc7=nn.Linear(HIDDEN_UNITS, HIDDEN_UNITS),
+            relu7=nn.ReLU(),
+            drop7=nn.Dropout(drop_rate),
+            fc8=nn.Linear(HIDDEN_UNITS, num_classes) if num_classes else nn.Identity(),
+        ))  # fmt: skip
+        self._init_weights()
+
+
+@register_model("alexnet_tv")
+class AlexNetTV(AlexNetBackbone):
+    """torchvision's AlexNet: one tower of 64/192/384/256/256 kernels, no LRN, 61,100,840 parameters.
+
+    The "one weird trick" variant (Krizhevsky 2014) that ``torchvision.models.alexnet`` ships. Its
+    state-dict keys are torchvision's (``features.0.weight`` … ``classifier.6.bias``), so torchvision's
+    weight file loads with :func:`load_torchvision_weights`. Native input 224x224 (conv1 pads 2);
+    any size from 63 up works. Dropout acts on the inputs of fc6 and fc7, as torchvision has it.
+    ``init="torchvision"`` (default) keeps PyTorch's default initialisation, as torchvision does.
+    """
+
+    arch = "alexnet_tv"
+    feature_names = (
+        "conv1", "relu1", "pool1", "conv2", "relu2", "pool2",
+        "conv3", "relu3", "conv4", "relu4", "conv5", "relu5", "pool5",
+    )  # fmt: skip
+    classifier_names = ("drop6", "fc6", "relu6", "drop7", "fc7", "relu7", "fc8")
+    input_conv_key = "features.0.weight"
+
+    def __init__(
+        self,
+        num_classes: int = 1000,
+        in_chans: int = 3,
+        drop_rate: float = 0.5,
+        init: str = "torchvision",
+    ) -> None:
+        super().__init__(num_classes, in_chans, conv1_padding=2, init=init)
+        self.config = dict(num_classes=num_classes, in_chans=in_chans, drop_rate=drop_rate, init=init)
+        self.features = nn.Sequential(
+            nn.Conv2d(in_chans, 64, 11, stride=4, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(3, stride=2),
+            nn.Conv2d(64, 192, 5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(3, stride=2),
+            nn.Conv2d(192, 384, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(384, 256, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(256, 256, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(3, stride=2),
+        )
+        self.classifier = nn.Sequential(
+            nn.Dropout(drop_rate),
+            nn.Linear(self.num_features, HIDDEN_UNITS),
+            nn.ReLU(),
+            nn.Dropout(drop_rate),
+            nn.Linear(HIDDEN_UNITS, HIDDEN_UNITS),
+            nn.ReLU(),
+            nn.Linear(HIDDEN_UNITS, num_classes) if num_classes else nn.Identity(),
+        )
+        self._init_weights()
+
+
+def load_torchvision_weights(
+    model: AlexNetTV, path_or_state_dict: str | Path | Mapping[str, torch.Tensor]
+) -> AlexNetTV:
+    """Load a torchvision AlexNet state dict (a ``.pth`` file or a dict) into ``model``; nothing is downloaded.
+
+    The file is read with ``torch.load(weights_only=True)``. A model built for 1 or 2 input channels
+    gets conv1 adapted from the RGB weights. The head must fit: build with ``num_classes=1000``, load,
+    then ``reset_classifier(n)`` to fine-tune on ``n`` classes.
+    """
+    if not isinstance(model, AlexNetTV):
+        raise TypeError(f"torchvision weights fit the 'alexnet_tv' layout, not {type(model).__name__}")
+    if isinstance(path_or_state_dict, Mapping):
+        state, source = path_or_state_dict, "state dict"
+    else:
+        source = str(path_or_state_dict)
+        if not Path(source).is_file():
+            raise FileNotFoundError(f"{source}: no such weight file")
+        try:
+            state = torch.load(source, map_location="cpu", weights_only=True)
+        except Exception as err:
+            raise ValueError(f"{source}: not a readable torch weight file ({err})") from None
+        if not isinstance(state, Mapping):
+            raise ValueError(f"{source}: expected a state dict, found {type(state).__name__}")
+    load_checked_state_dict(model, state, source, input_conv_key=model.input_conv_key)
+    return model
