@@ -1,0 +1,1 @@
+"""Datasets and file formats: RadioML, SigMF, rfnet's synthetic generator."""

@@ -1,0 +1,1 @@
+"""Signal processing on complex baseband IQ: complex64 tensors ``[batch, samples]``."""
