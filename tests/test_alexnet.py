@@ -1,0 +1,186 @@
+import math
+
+import pytest
+import torch
+
+from rfnet.models import AlexNet, AlexNetTV, create_model, list_models
+
+
+def n_params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+@pytest.fixture(scope="module")
+def paper():
+    torch.manual_seed(0)
+    return create_model("alexnet").eval()
+
+
+@pytest.fixture(scope="module")
+def tv():
+    torch.manual_seed(0)
+    return create_model("alexnet_tv").eval()
+
+
+def test_registry_lists_both_variants_and_refuses_unknown_names():
+    assert {"alexnet", "alexnet_tv"} <= set(list_models())
+    with pytest.raises(ValueError, match="unknown model 'alexnet2'"):
+        create_model("alexnet2")
+
+
+def test_parameter_counts_are_the_papers_and_torchvisions(paper, tv):
+    assert n_params(paper) == 60_965_224
+    assert n_params(tv) == 61_100_840
+    # only fc8 depends on the number of classes: 4096 * n + n
+    assert n_params(AlexNet(num_classes=11)) == 60_965_224 - 4_097_000 + 4097 * 11
+
+
+def test_paper_layer_table(paper):
+    layers = dict(paper.stages())
+    assert [layers[f"conv{i}"].out_channels for i in range(1, 6)] == [96, 256, 384, 384, 256]
+    assert [layers[f"conv{i}"].groups for i in range(1, 6)] == [1, 2, 1, 2, 2]
+    assert [layers[f"conv{i}"].kernel_size for i in range(1, 6)] == [(11, 11), (5, 5), (3, 3), (3, 3), (3, 3)]
+    assert layers["conv1"].stride == (4, 4)
+    assert [layers[f"norm{i}"].towers for i in (1, 2)] == [2, 2]
+    assert [(layers[f"pool{i}"].kernel_size, layers[f"pool{i}"].stride) for i in (1, 2, 5)] == [(3, 2)] * 3
+    assert "ResponseNorm" in type(layers["norm1"]).__name__
+    # dropout after fc6 and fc7 in the paper, before them in torchvision's layout
+    assert paper.layer_names[-7:] == ["fc6", "relu6", "drop6", "fc7", "relu7", "drop7", "fc8"]
+
+
+def test_torchvision_layout_drops_before_fc6_and_fc7(tv):
+    assert tv.layer_names[-7:] == ["drop6", "fc6", "relu6", "drop7", "fc7", "relu7", "fc8"]
+    assert not any("norm" in name for name in tv.layer_names)
+
+
+@pytest.mark.parametrize(
+    "kwargs, size, conv1",
+    [
+        ({}, 227, 55),                       # native: the paper's 55x55 maps
+        ({"conv1_padding": 2}, 224, 55),     # 224 with the ports' padding
+        ({}, 224, 54),                       # 224 without padding: floor, still 6x6 at the end
+        ({}, 67, 15),                        # the smallest input the poolings allow
+    ],
+)
+def test_paper_shapes(kwargs, size, conv1):
+    model = AlexNet(num_classes=7, **kwargs).eval()
+    x = torch.randn(2, 3, size, size)
+    maps = model.forward_intermediates(x, ["conv1", "pool5"])
+    assert maps["conv1"].shape == (2, 96, conv1, conv1)
+    assert model.forward_features(x).shape == (2, 256, 6, 6)
+    assert model(x).shape == (2, 7)
+
+
+def test_paper_maps_at_227_are_the_papers(paper):
+    maps = paper.forward_intermediates(torch.randn(1, 3, 227, 227), ["pool1", "pool2", "conv3", "pool5"])
+    assert maps["pool1"].shape[1:] == (96, 27, 27)
+    assert maps["pool2"].shape[1:] == (256, 13, 13)
+    assert maps["conv3"].shape[1:] == (384, 13, 13)
+    assert maps["pool5"].shape[1:] == (256, 6, 6)
+
+
+@pytest.mark.parametrize("size", [224, 227, 63])
+def test_torchvision_layout_shapes(tv, size):
+    x = torch.randn(2, 3, size, size)
+    assert tv.forward_features(x).shape == (2, 256, 6, 6)
+    assert tv(x).shape == (2, 1000)
+
+
+def test_paper_initialisation_statistics(paper):
+    layers = dict(paper.stages())
+    for name in ("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8"):
+        w = layers[name].weight
+        assert abs(w.std().item() - 0.01) < 0.01 * 0.05, name
+        assert abs(w.mean().item()) < 0.01 * 0.05, name
+        expected_bias = 1.0 if name in ("conv2", "conv4", "conv5", "fc6", "fc7") else 0.0
+        assert torch.all(layers[name].bias == expected_bias), name
+
+
+def test_caffe_initialisation_statistics():
+    layers = dict(AlexNet(num_classes=10, init="caffe").stages())
+    assert abs(layers["fc6"].weight.std().item() - 0.005) < 0.005 * 0.05
+    assert abs(layers["conv3"].weight.std().item() - 0.01) < 0.01 * 0.05
+    assert torch.all(layers["fc7"].bias == 0.1) and torch.all(layers["conv1"].bias == 0)
+
+
+def test_unknown_init_is_refused():
+    with pytest.raises(ValueError, match="unknown init 'xavier'"):
+        AlexNet(num_classes=2, init="xavier")
+
+
+def test_forward_head_and_reset_classifier():
+    model = AlexNet(num_classes=10, init="caffe").eval()
+    x = torch.randn(3, 3, 99, 99)
+    features = model.forward_features(x)
+    assert model.num_features == math.prod(features.shape[1:]) == 9216
+    torch.testing.assert_close(model.forward_head(features), model(x))
+    assert model.forward_head(features, pre_logits=True).shape == (3, model.head_hidden_size)
+    model.reset_classifier(4)
+    assert model(x).shape == (3, 4) and model.num_classes == 4 == model.config["num_classes"]
+    model.reset_classifier(0)
+    assert model(x).shape == (3, 4096)
+
+
+def test_freeze_up_to_a_named_layer():
+    model = AlexNet(num_classes=3, init="caffe")
+    frozen = model.freeze(up_to="conv5")
+    assert "conv1.weight" in frozen and "conv5.bias" in frozen and not any(f.startswith("fc") for f in frozen)
+    loss = model(torch.randn(2, 3, 67, 67)).sum()
+    loss.backward()
+    layers = dict(model.stages())
+    assert layers["conv5"].weight.grad is None and layers["conv1"].weight.grad is None
+    assert layers["fc6"].weight.grad is not None and layers["fc6"].weight.grad.abs().sum() > 0
+    model.freeze(None)
+    assert all(p.requires_grad for p in model.parameters())
+    with pytest.raises(ValueError, match="no layer 'conv9'"):
+        model.freeze(up_to="conv9")
+
+
+def test_intermediates_are_the_layer_outputs_along_the_forward_pass():
+    model = AlexNetTV(num_classes=5).eval()
+    x = torch.randn(2, 3, 80, 80)
+    maps = model.forward_intermediates(x, ["relu1", "fc8"])
+    assert torch.all(maps["relu1"] >= 0)
+    torch.testing.assert_close(maps["fc8"], model(x))
+    with pytest.raises(ValueError, match="layers are"):
+        model.forward_intermediates(x, ["conv6"])
+
+
+@pytest.mark.parametrize("in_chans", [1, 2])
+def test_models_for_one_or_two_channels(in_chans):
+    for name in ("alexnet", "alexnet_tv"):
+        model = create_model(name, num_classes=4, in_chans=in_chans).eval()
+        assert model(torch.randn(2, in_chans, 70, 70)).shape == (2, 4)
+
+
+@pytest.mark.parametrize(
+    "shape, dtype",
+    [
+        ((2, 1, 227, 227), torch.float32),   # wrong channel count
+        ((2, 3, 66, 227), torch.float32),    # too small for the poolings
+        ((3, 227, 227), torch.float32),      # wrong rank
+        ((2, 3, 227, 227), torch.complex64), # not real images
+    ],
+)
+def test_bad_input_names_the_expected_shape(paper, shape, dtype):
+    with pytest.raises(ValueError, match=r"expects float images \[B, 3, H, W\] with H, W >= 67"):
+        paper(torch.zeros(shape, dtype=dtype))
+
+
+def test_fine_tuning_the_backbone_lowers_the_loss_on_a_learnable_task():
+    torch.manual_seed(1)
+    model = AlexNet(num_classes=2, in_chans=1, init="torchvision", drop_rate=0.0)
+    model.freeze(up_to="conv2")
+    labels = torch.arange(16) % 2
+    images = torch.randn(16, 1, 67, 67) + labels.view(-1, 1, 1, 1) * 2.0  # class 1 is brighter
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+    conv1_before = dict(model.stages())["conv1"].weight.clone()
+    losses = []
+    for _ in range(12):
+        loss = torch.nn.functional.cross_entropy(model(images), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
+    torch.testing.assert_close(dict(model.stages())["conv1"].weight, conv1_before, rtol=0, atol=0)

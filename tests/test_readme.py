@@ -1,0 +1,31 @@
+"""The README's code must run as written."""
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def python_blocks_under(heading: str) -> list[str]:
+    text = README.read_text()
+    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```python\n(.*?)```", section, flags=re.S)
+
+
+def test_backbone_example_runs_and_its_comments_are_true():
+    namespace: dict = {}
+    exec(python_blocks_under("## Use AlexNet as a backbone")[0], namespace)
+    assert tuple(namespace["features"].shape) == (8, 256, 6, 6)
+    assert tuple(namespace["maps"]["conv1"].shape) == (8, 96, 15, 15)
+    assert tuple(namespace["maps"]["fc7"].shape) == (8, 4096)
+    assert namespace["model"].num_classes == 11
+
+
+def test_install_and_test_commands_are_what_ci_runs():
+    ci = (README.parent / ".ci" / "run").read_text()
+    text = README.read_text()
+    install = re.search(r"Install.*?```bash\n(.*?)\n```", text, flags=re.S).group(1)
+    test = re.search(r"Run the tests:\s*```bash\n(.*?)\n```", text, flags=re.S).group(1)
+    for command in install.split(" && "):
+        assert command in ci
+    assert test in ci.splitlines()
