@@ -1,1 +1,7 @@
 """Datasets and file formats: RadioML, SigMF, rfnet's synthetic generator."""
+
+from rfnet.data.radioml import load_radioml
+from rfnet.data.sigmf_io import SigMFWindows, open_sigmf
+from rfnet.data.splits import group_split, stratified_split
+
+__all__ = ["load_radioml", "open_sigmf", "SigMFWindows", "stratified_split", "group_split"]
