@@ -123,6 +123,33 @@ def _check_datatype(path: Path, datatype: object) -> None:
         )
 
 
+def _check_data_size(meta_file: Path, data_file: Path, metadata: dict) -> None:
+    """The data file must hold a whole number of samples of the declared datatype."""
+    if not data_file.is_file():
+        raise FileNotFoundError(f"{meta_file}: its data file {data_file.name} does not exist")
+    global_info = metadata["global"]
+    datatype = global_info["core:datatype"]
+    sample_bytes = sigmf.sigmffile.dtype_info(datatype)["sample_size"] * int(global_info.get("core:num_channels", 1))
+    skipped = int(global_info.get("core:trailing_bytes", 0)) + sum(
+        int(capture.get("core:header_bytes", 0)) for capture in metadata.get("captures", []))
+    data_bytes = data_file.stat().st_size - skipped
+    if data_bytes < 0 or data_bytes % sample_bytes:
+        raise ValueError(
+            f"{meta_file}: data does not fit core:datatype {datatype}: {data_file.name} holds {data_bytes} "
+            f"sample bytes, not a whole number of {sample_bytes}-byte samples"
+        )
+
+
+def _check_annotations(meta_file: Path, recording: SigMFRecording) -> None:
+    for annotation in recording.annotations:
+        if annotation.start + annotation.count > recording.num_samples:
+            raise ValueError(
+                f"{meta_file}: data does not fit core:datatype {recording.datatype}: annotation "
+                f"[{annotation.start}, {annotation.start + annotation.count}) reaches past the "
+                f"{recording.num_samples} samples in the data"
+            )
+
+
 def open_sigmf(path: str | os.PathLike, *, verify_checksum: bool = True) -> SigMFRecording:
     """Open and check a SigMF recording.
 
@@ -140,25 +167,29 @@ def open_sigmf(path: str | os.PathLike, *, verify_checksum: bool = True) -> SigM
     if data_file is not None:
         try:
             metadata = json.loads(meta_or_archive.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise ValueError(f"{meta_or_archive}: not valid SigMF metadata JSON: {err}") from None
-        _check_datatype(meta_or_archive, metadata.get("global", {}).get("core:datatype"))
+            datatype = metadata["global"]["core:datatype"]
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as err:
+            raise ValueError(f"{meta_or_archive}: not valid SigMF metadata JSON: {err!r}") from None
+        _check_datatype(meta_or_archive, datatype)
+        _check_data_size(meta_or_archive, data_file, metadata)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             handle = sigmf.fromfile(meta_or_archive, skip_checksum=not verify_checksum)
             handle.validate()
-        except (SigMFError, jsonschema.ValidationError, json.JSONDecodeError, KeyError, TypeError) as err:
+        except (SigMFError, jsonschema.ValidationError, ValueError, KeyError, TypeError) as err:
             message = getattr(err, "message", None) or str(err)
             raise ValueError(f"{meta_or_archive}: not a valid SigMF recording: {message}") from None
-    problems = [str(w.message) for w in caught if "sample" in str(w.message) and "Data" in str(w.message)]
     datatype = handle.get_global_field("core:datatype")
     _check_datatype(meta_or_archive, datatype)
-    if problems:
-        raise ValueError(f"{meta_or_archive}: data does not fit core:datatype {datatype}: {' '.join(problems)}")
+    size_warnings = [str(w.message) for w in caught if "integer number of samples" in str(w.message)]
+    if size_warnings:
+        raise ValueError(f"{meta_or_archive}: data does not fit core:datatype {datatype}: {size_warnings[0]}")
     if handle.num_channels != 1:
         raise ValueError(f"{meta_or_archive}: {handle.num_channels} channels; only single-channel recordings are supported")
-    return SigMFRecording(path, handle)
+    recording = SigMFRecording(path, handle)
+    _check_annotations(meta_or_archive, recording)
+    return recording
 
 
 class SigMFWindows(Dataset):

@@ -1,0 +1,163 @@
+"""SigMF: reading recordings of several datatypes, labelled windows, writing, and bad input."""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+import sigmf
+import torch
+
+from rfnet.data import SigMFWindows, group_split, open_sigmf
+from rfnet.data.sigmf_io import SigMFWriter
+
+
+def write_recording(folder, name, data: bytes, datatype, *, annotations=(), sample_rate=2e6, frequency=915e6,
+                    extra_global=None):
+    meta = {
+        "global": {"core:datatype": datatype, "core:version": "1.2.0", "core:sample_rate": sample_rate,
+                   **(extra_global or {})},
+        "captures": [{"core:sample_start": 0, "core:frequency": frequency}],
+        "annotations": list(annotations),
+    }
+    (folder / f"{name}.sigmf-data").write_bytes(data)
+    (folder / f"{name}.sigmf-meta").write_text(json.dumps(meta))
+    return folder / f"{name}.sigmf-meta"
+
+
+# (datatype, raw interleaved values, numpy dtype, expected complex samples)
+DATATYPES = [
+    ("cf32_le", [0.25, -0.5, 1.0, 2.0], "<f4", [0.25 - 0.5j, 1 + 2j]),
+    ("cf64_le", [0.25, -0.5, 1.0, 2.0], "<f8", [0.25 - 0.5j, 1 + 2j]),
+    ("ci16_le", [16384, -8192, -32768, 0], "<i2", [0.5 - 0.25j, -1 + 0j]),
+    ("ci16_be", [16384, -8192, -32768, 0], ">i2", [0.5 - 0.25j, -1 + 0j]),
+    ("ci8", [64, -32, -128, 0], "i1", [0.5 - 0.25j, -1 + 0j]),
+    ("cu8", [192, 96, 0, 128], "u1", [0.5 - 0.25j, -1 + 0j]),
+]
+
+
+@pytest.mark.parametrize("datatype, raw, dtype, expected", DATATYPES)
+def test_reads_datatypes(tmp_path, datatype, raw, dtype, expected):
+    path = write_recording(tmp_path, "rec", np.array(raw, dtype=dtype).tobytes(), datatype)
+    recording = open_sigmf(path)
+    assert recording.datatype == datatype
+    assert recording.sample_rate_hz == 2e6 and recording.center_frequency_hz == 915e6
+    assert recording.num_samples == 2
+    samples = recording.read()
+    assert samples.dtype == torch.complex64
+    np.testing.assert_allclose(samples.numpy(), np.array(expected, dtype=np.complex64))
+
+
+def test_real_data_becomes_complex(tmp_path):
+    path = write_recording(tmp_path, "real", np.array([0.5, -1.0, 2.0], "<f4").tobytes(), "rf32_le")
+    samples = open_sigmf(path).read()
+    np.testing.assert_allclose(samples.numpy(), [0.5, -1.0, 2.0])
+    assert samples.dtype == torch.complex64
+
+
+def test_annotated_recordings_to_windows_and_group_split(tmp_path):
+    rng = np.random.default_rng(0)
+    paths, recordings = [], []
+    for k in range(4):
+        iq = (rng.standard_normal(200) + 1j * rng.standard_normal(200)).astype(np.complex64)
+        annotations = [
+            {"core:sample_start": 0, "core:sample_count": 100, "core:label": "wifi"},
+            {"core:sample_start": 100, "core:sample_count": 70, "core:label": "lte"},
+            {"core:sample_start": 170, "core:sample_count": 30, "core:label": "unknown-thing"},
+        ]
+        paths.append(write_recording(tmp_path, f"cap{k}", iq.tobytes(), "cf32_le", annotations=annotations))
+        recordings.append(iq)
+    windows = SigMFWindows(paths, 32, hop=16, classes=["LTE", "WiFi"], label_map={"wifi": "WiFi", "lte": "LTE"})
+    assert windows.classes == ("LTE", "WiFi")
+    # per recording: wifi [0,100) → starts 0,16,32,48,64; lte [100,170) → 100,116,132
+    assert len(windows) == 4 * 8
+    np.testing.assert_array_equal(windows.labels[:8], [1, 1, 1, 1, 1, 0, 0, 0])
+    np.testing.assert_array_equal(windows.starts[:8], [0, 16, 32, 48, 64, 100, 116, 132])
+    iq, label, snr = windows[9]  # recording 1, second wifi window
+    np.testing.assert_array_equal(iq.numpy(), recordings[1][16:48])
+    assert label == 1 and np.isnan(snr)
+    train, test = group_split(windows.groups, (0.5, 0.5), seed=0)
+    assert not set(windows.groups[train]) & set(windows.groups[test])
+    assert len(train) + len(test) == len(windows)
+    every_label = SigMFWindows(paths[0], 30)
+    assert every_label.classes == ("lte", "unknown-thing", "wifi")  # sorted labels found
+
+
+@pytest.mark.parametrize("name", ["rec.sigmf-meta", "rec.sigmf"])
+def test_writer_round_trip_and_validator(tmp_path, name):
+    rng = np.random.default_rng(1)
+    iq = torch.from_numpy((rng.standard_normal((6, 64)) + 1j * rng.standard_normal((6, 64))).astype(np.complex64))
+    labels, snrs = np.array([0, 0, 1, 1, 2, 2]), np.array([-10, 0, -10, 0, 10, 20])
+    path = tmp_path / name
+    with SigMFWriter(path, classes=("BPSK", "QPSK", "FM"), sample_rate_hz=1e6) as writer:
+        writer.write(iq[:4], labels[:4], snrs[:4])
+        writer.write(iq[4:], labels[4:], snrs[4:])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # undeclared extensions would warn
+        handle = sigmf.fromfile(path)  # verifies the SHA-512 too
+        handle.validate()
+    assert handle.get_global_field("core:datatype") == "cf32_le"
+    assert len(handle.get_annotations()) == 6
+    windows = SigMFWindows(path, 64)
+    assert windows.classes == ("BPSK", "QPSK", "FM")
+    got = [windows[i] for i in range(len(windows))]
+    np.testing.assert_array_equal(torch.stack([g[0] for g in got]).numpy(), iq.numpy())
+    assert [g[1] for g in got] == labels.tolist() and [g[2] for g in got] == snrs.tolist()
+    assert sorted(p.name for p in tmp_path.iterdir()) == (
+        ["rec.sigmf"] if name.endswith(".sigmf") else ["rec.sigmf-data", "rec.sigmf-meta"])
+
+
+def test_writer_interrupted_leaves_nothing(tmp_path):
+    path = tmp_path / "rec.sigmf-meta"
+    with pytest.raises(KeyboardInterrupt):
+        with SigMFWriter(path, classes=("BPSK",), sample_rate_hz=1e6) as writer:
+            writer.write(torch.zeros(2, 8, dtype=torch.complex64), np.zeros(2, int), np.zeros(2, int))
+            raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_size_not_fitting_datatype(tmp_path):
+    path = write_recording(tmp_path, "odd", bytes(7), "ci16_le")  # 7 bytes: not whole 4-byte samples
+    with pytest.raises(ValueError, match=r"odd\.sigmf-meta: data does not fit core:datatype ci16_le"):
+        open_sigmf(path)
+
+
+def test_unknown_datatype(tmp_path):
+    path = write_recording(tmp_path, "weird", bytes(8), "cq16_le")
+    with pytest.raises(ValueError, match=r"weird\.sigmf-meta: unknown core:datatype 'cq16_le'"):
+        open_sigmf(path)
+
+
+def test_datatype_that_lies_about_length(tmp_path):
+    # 100 ci16 samples (400 bytes) declared as cf32_le: only 50 samples, the annotation reaches 100
+    data = np.zeros(200, "<i2").tobytes()
+    annotation = {"core:sample_start": 0, "core:sample_count": 100, "core:label": "x"}
+    path = write_recording(tmp_path, "lies", data, "cf32_le", annotations=[annotation])
+    with pytest.raises(ValueError, match=r"lies\.sigmf-meta: data does not fit core:datatype cf32_le"):
+        open_sigmf(path)
+
+
+def test_datatype_that_lies_into_nan(tmp_path):
+    annotation = {"core:sample_start": 0, "core:sample_count": 4, "core:label": "x"}
+    path = write_recording(tmp_path, "nan", b"\xff" * 32, "cf32_le", annotations=[annotation])
+    windows = SigMFWindows(path, 4)
+    with pytest.raises(ValueError, match=r"nan\.sigmf-meta: samples \[0, 4\) hold NaN or Inf"):
+        windows[0]
+
+
+def test_other_bad_recordings(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing"):
+        open_sigmf(tmp_path / "missing.sigmf-meta")
+    (tmp_path / "broken.sigmf-meta").write_text("{not json")
+    (tmp_path / "broken.sigmf-data").write_bytes(bytes(8))
+    with pytest.raises(ValueError, match=r"broken\.sigmf-meta: not valid SigMF metadata JSON"):
+        open_sigmf(tmp_path / "broken.sigmf-meta")
+    two = write_recording(tmp_path, "two", bytes(32), "cf32_le", extra_global={"core:num_channels": 2})
+    with pytest.raises(ValueError, match=r"two\.sigmf-meta: 2 channels"):
+        open_sigmf(two)
+    bad_hash = write_recording(tmp_path, "hash", bytes(16), "cf32_le", extra_global={"core:sha512": "0" * 128})
+    with pytest.raises(ValueError, match=r"hash\.sigmf-meta: not a valid SigMF recording.*hash"):
+        open_sigmf(bad_hash)
+    no_windows = write_recording(tmp_path, "plain", bytes(64), "cf32_le")
+    with pytest.raises(ValueError, match=r"plain\.sigmf-meta: no annotated segment"):
+        SigMFWindows(no_windows, 4)
