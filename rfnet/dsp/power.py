@@ -52,8 +52,10 @@ def check_iq(iq: torch.Tensor, name: str = "iq") -> None:
 
 
 def per_example(value: float | torch.Tensor, batch: int, name: str,
-                device: torch.device | str | None = None) -> torch.Tensor:
-    """A scalar or ``[batch]`` tensor as a finite float32 tensor of shape ``[batch]`` on ``device``."""
+                device: torch.device | str | None = None,
+                dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """A scalar or ``[batch]`` tensor as a finite real tensor of shape ``[batch]`` on ``device``
+    (float32 unless ``dtype`` says otherwise; float64 keeps a Python float's full precision)."""
     if isinstance(value, torch.Tensor):
         if value.is_complex() or value.dtype == torch.bool:
             raise ValueError(f"{name} must be real, got dtype {value.dtype}")
@@ -62,13 +64,13 @@ def per_example(value: float | torch.Tensor, batch: int, name: str,
         elif tuple(value.shape) != (batch,):
             raise ValueError(f"{name} must be a number or a tensor of shape [{batch}], "
                              f"got shape {tuple(value.shape)}")
-        out = value.to(device=device, dtype=torch.float32)
+        out = value.to(device=device, dtype=dtype)
     else:
         try:
             number = float(value)
         except (TypeError, ValueError):
             raise ValueError(f"{name} must be a number or a tensor, got {value!r}") from None
-        out = torch.full((batch,), number, dtype=torch.float32, device=device)
+        out = torch.full((batch,), number, dtype=dtype, device=device)
     if not bool(torch.isfinite(out).all()):
         raise ValueError(f"{name} must be finite, got {value!r}")
     return out
