@@ -161,3 +161,21 @@ def test_other_bad_recordings(tmp_path):
     no_windows = write_recording(tmp_path, "plain", bytes(64), "cf32_le")
     with pytest.raises(ValueError, match=r"plain\.sigmf-meta: no annotated segment"):
         SigMFWindows(no_windows, 4)
+
+
+def test_bundled_sample_opens_and_regenerates(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "datasets"
+    sample = folder / "samples" / "rfnet_sample.sigmf-meta"
+    windows = SigMFWindows(sample, 1024)
+    assert windows.classes == ("BPSK", "QPSK", "16QAM", "GMSK", "FM", "AM-DSB-WC")
+    assert len(windows) == 18 and windows.snrs == [0.0, 10.0, 20.0]
+    assert open_sigmf(sample).sample_rate_hz == 1e6
+    spec = importlib.util.spec_from_file_location("make_sample_sigmf", folder / "make_sample_sigmf.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    script.main(["--out", str(tmp_path / "again.sigmf-meta")])
+    assert (tmp_path / "again.sigmf-data").read_bytes() == sample.with_suffix(".sigmf-data").read_bytes()
+    assert (tmp_path / "again.sigmf-meta").read_bytes() == sample.read_bytes()
