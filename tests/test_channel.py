@@ -302,3 +302,13 @@ def test_bad_arguments_raise_value_errors():
         multipath_fading(x, delays=(0.0, 1.0), magnitudes=(1.0,), generator=gen())
     with pytest.raises(ValueError, match="cfo"):
         frequency_offset(x, torch.zeros(2, 5))
+
+
+def test_slow_fading_computed_on_a_coarse_grid_matches_every_sample(monkeypatch):
+    import rfnet.dsp.channel as channel
+
+    coarse = fading_gains(4, 3, 5000, max_doppler=2e-5, rician_k=2.0, generator=gen())
+    monkeypatch.setattr(channel, "FADING_GRID_CYCLES", 0.0)  # every sample computed exactly
+    exact = fading_gains(4, 3, 5000, max_doppler=2e-5, rician_k=2.0, generator=gen())
+    assert float((coarse - exact).abs().max()) < 2e-3
+    assert float((exact[..., -1] - exact[..., 0]).abs().min()) > 1e-2  # the gains did move

@@ -244,29 +244,29 @@ def _check_half_width(half_width: int) -> None:
 
 @functools.lru_cache(maxsize=8)
 def _sinc_table(half_width: int) -> torch.Tensor:
-    """float32 ``[SINC_TABLE_PHASES + 1, 2 * half_width]``: row ``i`` holds the taps (at offsets
+    """float32 ``[2 * half_width, SINC_TABLE_PHASES + 1]``: column ``i`` holds the taps (at offsets
     ``1 - half_width ... half_width`` from the floor of the position) for the fractional part
-    ``i / SINC_TABLE_PHASES``; each row sums to 1 (unit gain at DC)."""
-    offsets = torch.arange(1 - half_width, half_width + 1, dtype=torch.float64)
-    fractions = torch.arange(SINC_TABLE_PHASES + 1, dtype=torch.float64).unsqueeze(-1) / SINC_TABLE_PHASES
+    ``i / SINC_TABLE_PHASES``; each column sums to 1 (unit gain at DC)."""
+    offsets = torch.arange(1 - half_width, half_width + 1, dtype=torch.float64).unsqueeze(-1)
+    fractions = torch.arange(SINC_TABLE_PHASES + 1, dtype=torch.float64) / SINC_TABLE_PHASES
     distance = offsets - fractions
     taper = torch.sqrt((1 - (distance / half_width) ** 2).clamp(min=0))
     window = torch.special.i0(KAISER_BETA * taper) / torch.special.i0(torch.tensor(KAISER_BETA))
     table = torch.sinc(distance) * window
-    return (table / table.sum(dim=1, keepdim=True)).float()
+    return (table / table.sum(dim=0, keepdim=True)).float()
 
 
 def sinc_weights(fraction: torch.Tensor, half_width: int = 8) -> torch.Tensor:
     """Interpolation weights for fractional positions ``fraction`` in ``[0, 1]`` (any shape ``S``).
 
-    Returns float32 ``[*S, 2 * half_width]``: the weights of the samples at offsets
+    Returns float32 ``[2 * half_width, *S]``: the weights of the samples at offsets
     ``1 - half_width ... half_width`` from the floor of the position. Looked up in a table of
     ``SINC_TABLE_PHASES`` fractions (timing error at most ``1 / (2 * SINC_TABLE_PHASES)`` sample).
     """
     _check_half_width(half_width)
     table = _sinc_table(half_width).to(fraction.device)
     index = torch.round(fraction.double() * SINC_TABLE_PHASES).long()
-    return torch.index_select(table, 0, index.reshape(-1)).view(*index.shape, 2 * half_width)
+    return torch.index_select(table, 1, index.reshape(-1)).view(2 * half_width, *index.shape)
 
 
 def _pad_edges(iq: torch.Tensor, before: int, after: int) -> torch.Tensor:
@@ -315,14 +315,18 @@ def interpolate(iq: torch.Tensor, positions: torch.Tensor, *, half_width: int = 
     # Beyond half_width samples outside the example every tap reads the repeated edge sample.
     positions = positions.clamp(-half_width, samples - 1 + half_width)
     floor = torch.floor(positions)
-    weights = sinc_weights(positions - floor, half_width)
+    weights = sinc_weights(positions - floor, half_width)  # [taps, batch, outputs]
     padded = _pad_edges(iq, 2 * half_width, 2 * half_width)
-    first_tap = floor.long() + (half_width + 1)  # index in `padded` of the tap at floor + 1 - half_width
-    total = torch.zeros(*positions.shape, 2, device=iq.device)
-    for tap in range(2 * half_width):
-        values = torch.view_as_real(torch.gather(padded, 1, first_tap + tap))
-        total.addcmul_(values, weights[..., tap].unsqueeze(-1))
-    return torch.view_as_complex(total)
+    real, imag = padded.real.contiguous(), padded.imag.contiguous()
+    # Index in `padded` of the tap at floor + 1 - half_width, stepped on to the next tap in the loop.
+    index = floor.long() + (half_width + 1)
+    total_real = torch.zeros(positions.shape, device=iq.device)
+    total_imag = torch.zeros(positions.shape, device=iq.device)
+    for weight in weights:
+        total_real.addcmul_(torch.gather(real, 1, index), weight)
+        total_imag.addcmul_(torch.gather(imag, 1, index), weight)
+        index += 1
+    return torch.complex(total_real, total_imag)
 
 
 def fractional_delay(iq: torch.Tensor, delay: float | torch.Tensor, *,
@@ -411,8 +415,8 @@ def fading_gains(batch: int, paths: int, samples: int, *, max_doppler: float | t
     the diffuse part, ``K = rician_k`` (linear; 0 gives Rayleigh).
 
     The sinusoids are evaluated every ``S`` samples, ``S`` the largest step over which the fastest one
-    turns by at most ``FADING_GRID_CYCLES`` of a cycle, and linearly interpolated in between (amplitude
-    error below 5e-4); slow fading, the usual case, costs next to nothing.
+    turns by at most ``FADING_GRID_CYCLES`` of a cycle, and linearly interpolated in between (each
+    sinusoid off by at most 5e-4 of its amplitude); slow fading, the usual case, costs next to nothing.
 
     max_doppler: cycles per sample (Hz / sample rate), rician_k: linear, each a number or ``[batch]``.
     Returns complex64 ``[batch, paths, samples]``.
@@ -439,10 +443,12 @@ def fading_gains(batch: int, paths: int, samples: int, *, max_doppler: float | t
     first = diffuse_gain * diffuse[:, 0] + los_gain * phasors[:, 0, num_sinusoids]
     on_grid = torch.cat([first.unsqueeze(1), diffuse[:, 1:]], dim=1)  # [batch, paths, grid points]
 
-    times = torch.arange(samples, device=device)
-    left = times // step
-    weight = ((times % step).float() / step).to(torch.complex64)
-    return torch.lerp(on_grid[..., left], on_grid[..., left + 1], weight)
+    points = on_grid.shape[-1]
+    rails = torch.view_as_real(on_grid).permute(0, 1, 3, 2).reshape(batch, paths * 2, points)
+    # Linear interpolation from grid point i to sample i * step (corners aligned), then cropped.
+    filled = torch.nn.functional.interpolate(rails, size=(points - 1) * step + 1, mode="linear",
+                                             align_corners=True)[..., :samples]
+    return torch.view_as_complex(filled.view(batch, paths, 2, samples).permute(0, 1, 3, 2).contiguous())
 
 
 def delay_paths(iq: torch.Tensor, delays: tuple[float, ...], *, half_width: int = 8) -> torch.Tensor:
@@ -459,13 +465,13 @@ def delay_paths(iq: torch.Tensor, delays: tuple[float, ...], *, half_width: int 
     # on the common range of offsets [lowest, highest] from n.
     shifts = [math.floor(-d) for d in delays]
     fractions = torch.tensor([-d - s for d, s in zip(delays, shifts)], dtype=torch.float64)
-    weights = sinc_weights(fractions, half_width)  # [paths, 2 * half_width]
+    weights = sinc_weights(fractions, half_width)  # [2 * half_width, paths]
     lowest = min(shifts) + 1 - half_width
     highest = max(shifts) + half_width
     kernel = torch.zeros(len(delays), 1, highest - lowest + 1)
     for path, shift in enumerate(shifts):
         start = shift + 1 - half_width - lowest
-        kernel[path, 0, start:start + 2 * half_width] = weights[path]
+        kernel[path, 0, start:start + 2 * half_width] = weights[:, path]
     margin = max(abs(lowest), abs(highest))
     padded = _pad_edges(iq, margin, margin)[:, margin + lowest:margin + highest + samples]
     rails = torch.view_as_real(padded).permute(0, 2, 1).reshape(batch * 2, 1, -1)
