@@ -283,12 +283,12 @@ def bounded_random_walk(start: torch.Tensor, step_std: float, bound: float, samp
     Returns float64 ``[batch, samples]``; the first sample is ``start``. Reflection (rather than
     clipping) keeps it a closed-form fold of a cumulative sum, so it is vectorised.
     """
+    if not (math.isfinite(bound) and bound > 0 and math.isfinite(step_std) and step_std >= 0):
+        raise ValueError(f"bound must be positive and step_std non-negative, got {bound!r}, {step_std!r}")
     batch = start.shape[0]
     steps = _randn((batch, samples), generator, start.device) * step_std
     steps[:, 0] = 0.0
     free = start.double().unsqueeze(-1) + torch.cumsum(steps, dim=-1)
-    if bound == 0:
-        return torch.zeros_like(free)
     folded = torch.remainder(free + bound, 4 * bound)
     return bound - torch.abs(folded - 2 * bound)
 
@@ -374,7 +374,7 @@ def frequency_offset(iq: torch.Tensor, cfo: float | torch.Tensor) -> torch.Tenso
     batch, samples = iq.shape
     cfo = _per_example_or_sample(cfo, batch, samples, "cfo", iq.device).expand(batch, samples)
     cycles = torch.cumsum(cfo, dim=-1) - cfo
-    return _rotate(iq, 2 * math.pi * torch.remainder(cycles, 1.0))
+    return _rotate(iq, 2 * math.pi * cycles)
 
 
 def phase_offset(iq: torch.Tensor, phase: float | torch.Tensor) -> torch.Tensor:
