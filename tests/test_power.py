@@ -49,7 +49,8 @@ def test_scale_to_ratio_rejects_a_silent_example_and_mismatched_batches():
     with pytest.raises(ValueError, match="zero power"):
         scale_to_ratio(x, torch.ones(2, 10, dtype=torch.complex64), 0.0)
     with pytest.raises(ValueError, match="batch size"):
-        scale_to_ratio(torch.ones(3, 10, dtype=torch.complex64), torch.ones(2, 10, dtype=torch.complex64), 0.0)
+        scale_to_ratio(torch.ones(3, 10, dtype=torch.complex64),
+                       torch.ones(2, 10, dtype=torch.complex64), 0.0)
 
 
 def test_complex_noise_is_circular_with_the_requested_power():
