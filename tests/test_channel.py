@@ -312,3 +312,17 @@ def test_slow_fading_computed_on_a_coarse_grid_matches_every_sample(monkeypatch)
     exact = fading_gains(4, 3, 5000, max_doppler=2e-5, rician_k=2.0, generator=gen())
     assert float((coarse - exact).abs().max()) < 2e-3
     assert float((exact[..., -1] - exact[..., 0]).abs().min()) > 1e-2  # the gains did move
+
+
+@pytest.mark.parametrize("preset", ["rml2016", "rml2018"])
+def test_gradients_flow_through_the_channel(preset):
+    # The robustness attacks differentiate through the channel.
+    x = white(3, 128).requires_grad_()
+    apply_channel(x, 10.0, getattr(ChannelConfig, preset)(), generator=gen()).abs().sum().backward()
+    assert x.grad is not None and bool(torch.isfinite(torch.view_as_real(x.grad)).all())
+    assert float(x.grad.abs().sum()) > 0
+    # d/dx[k] of sum_n w[n] * x(n - 0.5) is w interpolated at k + 0.5: k + 0.5 for the ramp w[n] = n.
+    x = torch.zeros(1, 64, dtype=torch.complex64, requires_grad=True)
+    ramp = torch.arange(64.0)
+    (fractional_delay(x, 0.5).real * ramp).sum().backward()
+    torch.testing.assert_close(x.grad.real[0, 10:-10], ramp[10:-10] + 0.5, atol=0.02, rtol=0)

@@ -318,14 +318,13 @@ def interpolate(iq: torch.Tensor, positions: torch.Tensor, *, half_width: int = 
     weights = sinc_weights(positions - floor, half_width)  # [taps, batch, outputs]
     padded = _pad_edges(iq, 2 * half_width, 2 * half_width)
     real, imag = padded.real.contiguous(), padded.imag.contiguous()
-    # Index in `padded` of the tap at floor + 1 - half_width, stepped on to the next tap in the loop.
-    index = floor.long() + (half_width + 1)
+    first_tap = floor.long() + (half_width + 1)  # index in `padded` of the tap at floor + 1 - half_width
     total_real = torch.zeros(positions.shape, device=iq.device)
     total_imag = torch.zeros(positions.shape, device=iq.device)
-    for weight in weights:
+    for tap, weight in enumerate(weights):
+        index = first_tap + tap  # a new tensor per tap: autograd keeps each gather's index
         total_real.addcmul_(torch.gather(real, 1, index), weight)
         total_imag.addcmul_(torch.gather(imag, 1, index), weight)
-        index += 1
     return torch.complex(total_real, total_imag)
 
 
