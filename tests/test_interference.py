@@ -192,3 +192,11 @@ def test_cochannel_interferer_is_a_modulated_signal_at_its_offset_and_jsr():
     assert bool((fourth.max(-1).values > 20 * fourth.mean(-1)).all())
     again = cochannel(clean, jsr_db, generator=gen(), modulation="QPSK", frequency=offset)
     assert torch.equal(received, again)
+
+
+@pytest.mark.parametrize("kind", KINDS_WITHOUT_MODULATIONS)
+def test_gradients_flow_through_every_jammer(kind):
+    clean = signal(batch=2, samples=256).requires_grad_()
+    add_interference(clean, kind, 0.0, generator=gen()).abs().sum().backward()
+    assert bool(torch.isfinite(torch.view_as_real(clean.grad)).all())
+    assert float(clean.grad.abs().sum()) > 0
