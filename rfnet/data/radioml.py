@@ -44,7 +44,9 @@ def load_radioml(
         classes: class names to keep, in the label order wanted; ``None`` keeps all in the file's order.
 
     Returns:
-        A dataset with ``.classes`` (names in label order), ``.snrs`` (sorted unique SNRs in dB),
+        A dataset with ``.classes`` (names in label order: ``classes`` if given, else the file's: the
+        ``classes`` attribute of an rfnet HDF5, the paper's 24 for an original 2018 file, the sorted
+        modulation names of a pickle), ``.snrs`` (sorted unique SNRs in dB),
         ``.labels`` and ``.example_snrs`` (per example, numpy).
 
     Raises:

@@ -209,7 +209,10 @@ class SigMFWindows(Dataset):
 
     Attributes:
         classes, labels (int64 ``[M]``), example_snrs (float64 ``[M]``), groups (int64 ``[M]``: which
-        recording each window comes from, for :func:`rfnet.data.splits.group_split`), recordings.
+        recording each window comes from, for :func:`rfnet.data.splits.group_split`), paths.
+
+    Checksums are not verified here (that reads every byte; use :func:`open_sigmf` for it). Safe with
+    ``DataLoader(num_workers > 0)``: recordings (memory maps) are reopened in each process, never pickled.
     """
 
     def __init__(
@@ -225,16 +228,17 @@ class SigMFWindows(Dataset):
             raise ValueError(f"length ({length}) and hop ({hop}) must be positive")
         hop = length if hop is None else hop
         paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
-        self.recordings = [open_sigmf(p, verify_checksum=False) for p in paths]
+        self.paths = [Path(p) for p in paths]
+        recordings = [open_sigmf(p, verify_checksum=False) for p in self.paths]
         self.length = length
         label_map = label_map or {}
         if classes is None:
-            first_global = self.recordings[0].global_info
-            found = {label_map.get(a.label, a.label) for r in self.recordings for a in r.annotations if a.label}
+            first_global = recordings[0].global_info
+            found = {label_map.get(a.label, a.label) for r in recordings for a in r.annotations if a.label}
             classes = first_global.get(CLASSES_KEY) or sorted(found)
         self.classes = tuple(classes)
         windows = []  # (recording, start, label, snr)
-        for index, recording in enumerate(self.recordings):
+        for index, recording in enumerate(recordings):
             for annotation in recording.annotations:
                 name = label_map.get(annotation.label, annotation.label)
                 if name not in self.classes:
@@ -252,6 +256,18 @@ class SigMFWindows(Dataset):
         self.starts = table[:, 1].astype(np.int64)
         self.labels = table[:, 2].astype(np.int64)
         self.example_snrs = table[:, 3]
+        self._recordings, self._recordings_pid = recordings, os.getpid()
+
+    def _recording(self, index: int) -> SigMFRecording:
+        if self._recordings is None or self._recordings_pid != os.getpid():
+            self._recordings = [open_sigmf(p, verify_checksum=False) for p in self.paths]
+            self._recordings_pid = os.getpid()
+        return self._recordings[index]
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_recordings"] = None
+        return state
 
     @property
     def snrs(self) -> list[float]:
@@ -262,7 +278,7 @@ class SigMFWindows(Dataset):
         return len(self.labels)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int, float]:
-        recording = self.recordings[int(self.groups[index])]
+        recording = self._recording(int(self.groups[index]))
         iq = recording.read(int(self.starts[index]), self.length)
         snr = float(self.example_snrs[index])
         return iq, int(self.labels[index]), int(snr) if snr.is_integer() else snr

@@ -203,8 +203,7 @@ def _generate_in_workers(config: SynthConfig, seed: int, chunks: list[Chunk], wo
     pending: deque[Future] = deque()
     with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker) as pool:
         try:
-            upcoming = iter(chunks)
-            for chunk in upcoming:
+            for chunk in chunks:
                 pending.append(pool.submit(generate_chunk, config, seed, chunk))
                 if len(pending) >= 2 * workers:
                     yield pending.popleft().result()
