@@ -322,9 +322,9 @@ def interpolate(iq: torch.Tensor, positions: torch.Tensor, *, half_width: int = 
     total_real = torch.zeros(positions.shape, device=iq.device)
     total_imag = torch.zeros(positions.shape, device=iq.device)
     for tap, weight in enumerate(weights):
-        index = first_tap + tap  # a new tensor per tap: autograd keeps each gather's index
-        total_real.addcmul_(torch.gather(real, 1, index), weight)
-        total_imag.addcmul_(torch.gather(imag, 1, index), weight)
+        # Gathering `first_tap` from the view that starts `tap` samples later reads tap `tap`.
+        total_real.addcmul_(torch.gather(real[:, tap:], 1, first_tap), weight)
+        total_imag.addcmul_(torch.gather(imag[:, tap:], 1, first_tap), weight)
     return torch.complex(total_real, total_imag)
 
 
