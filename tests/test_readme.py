@@ -3,12 +3,14 @@
 import re
 from pathlib import Path
 
+import torch
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def python_blocks_under(heading: str) -> list[str]:
     text = README.read_text()
-    section = text.split(heading, 1)[1].split("\n## ", 1)[0]
+    section = text.split(heading, 1)[1].split("\n#", 1)[0]
     return re.findall(r"```python\n(.*?)```", section, flags=re.S)
 
 
@@ -19,6 +21,12 @@ def test_backbone_example_runs_and_its_comments_are_true():
     assert tuple(namespace["maps"]["conv1"].shape) == (8, 96, 15, 15)
     assert tuple(namespace["maps"]["fc7"].shape) == (8, 4096)
     assert namespace["model"].num_classes == 11
+
+
+def test_two_tower_example_runs_and_equals_the_single_device_net():
+    namespace: dict = {}
+    exec(python_blocks_under("### The paper's two-GPU split")[0], namespace)
+    torch.testing.assert_close(namespace["logits"], namespace["single"](namespace["images"]))
 
 
 def test_install_and_test_commands_are_what_ci_runs():
