@@ -174,9 +174,12 @@ def test_truncated_pickle(tmp_path):
         load_radioml(path)
 
 
-def test_missing_file(tmp_path):
+def test_missing_file_and_sigmf_redirect(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.pkl"):
         load_radioml(tmp_path / "nope.pkl")
+    (tmp_path / "rec.sigmf-meta").write_text("{}")
+    with pytest.raises(ValueError, match=r"rec\.sigmf-meta: a SigMF recording.*SigMFWindows"):
+        load_radioml(tmp_path / "rec.sigmf-meta")
 
 
 def write_hdf5(path, cells, attributes=None):

@@ -56,6 +56,9 @@ def load_radioml(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
+    if path.name.endswith((".sigmf-meta", ".sigmf-data", ".sigmf")):
+        raise ValueError(f"{path}: a SigMF recording, not a RadioML file; open it with "
+                         "rfnet.data.SigMFWindows(path, length)")
     if is_hdf5(path):
         return RadioMLHDF5(path, snr_range=snr_range, classes=classes)
     arrays = read_rml2016_pickle(path)

@@ -24,6 +24,7 @@ from torch.utils.data import Dataset
 from rfnet.data.atomic import temporary_sibling
 from rfnet.data.iq import channels_last_to_complex, complex_to_channels_last
 from rfnet.data.selection import select_examples
+from rfnet.dsp.classes import RML2018_CLASSES
 
 #: Rows of ``Y`` and ``Z`` read at a time while labelling a file (bounded memory on the 2.5M-row original).
 _LABEL_BLOCK_ROWS = 65536
@@ -42,8 +43,6 @@ def _file_classes(path: Path, handle: h5py.File, num_columns: int) -> tuple[str,
     if "classes" in handle.attrs:
         classes = tuple(str(name) for name in handle.attrs["classes"])
     else:
-        from rfnet.dsp.classes import RML2018_CLASSES
-
         classes = RML2018_CLASSES
     if len(classes) != num_columns:
         raise ValueError(f"{path}: Y has {num_columns} columns but the file names {len(classes)} classes")

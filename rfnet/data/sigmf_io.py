@@ -291,6 +291,8 @@ class SigMFWriter:
     and ``rfnet:snr_db``. Output is a ``.sigmf-meta``/``.sigmf-data`` pair, or a ``.sigmf`` archive when
     ``path`` ends in ``.sigmf``. Data are written chunk by chunk to a temporary file; the metadata is
     validated with ``sigmf`` before anything appears under the final names (data first, then metadata).
+    The annotation list is held in memory (a few hundred bytes per example), so SigMF suits datasets of
+    up to a few hundred thousand examples; use HDF5 for RadioML-2018-sized ones.
 
     Args:
         path: ``x.sigmf-meta`` (or ``x``) for a pair, ``x.sigmf`` for an archive.
