@@ -221,7 +221,7 @@ def generate_chunks(config: SynthConfig, seed: int, *, workers: int = 1) -> Iter
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive whole number, got {workers!r}")
     chunks = plan_chunks(config)
-    if workers == 1:
+    if workers == 1 or len(chunks) == 1:  # one chunk: starting a process would only cost time
         return _generate_in_process(config, seed, chunks)
     return _generate_in_workers(config, seed, chunks, workers)
 
