@@ -61,7 +61,9 @@ def _check_layout(path: Path, handle: h5py.File) -> tuple[h5py.Dataset, h5py.Dat
     if z.ndim not in (1, 2) or (z.ndim == 2 and z.shape[1] != 1):
         raise ValueError(f"{path}: Z has shape {z.shape}, expected [N, 1]")
     if not x.shape[0] == y.shape[0] == z.shape[0]:
-        raise ValueError(f"{path}: X, Y and Z disagree on the number of examples: {x.shape[0]}, {y.shape[0]}, {z.shape[0]}")
+        raise ValueError(
+            f"{path}: X, Y and Z disagree on the number of examples: {x.shape[0]}, {y.shape[0]}, {z.shape[0]}"
+        )
     return x, y, z
 
 

@@ -76,7 +76,9 @@ def read_rml2016_pickle(path: str | os.PathLike) -> RadioMLArrays:
     path = Path(path)
     content = load_numpy_pickle(path)
     if not isinstance(content, dict) or not content:
-        raise ValueError(f"{path}: expected a non-empty dict {{(modulation, snr): array}}, got {type(content).__name__}")
+        raise ValueError(
+            f"{path}: expected a non-empty dict {{(modulation, snr): array}}, got {type(content).__name__}"
+        )
     cells: dict[tuple[str, int], np.ndarray] = {}
     length = None
     for key, value in content.items():

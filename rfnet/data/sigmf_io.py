@@ -186,7 +186,9 @@ def open_sigmf(path: str | os.PathLike, *, verify_checksum: bool = True) -> SigM
     if size_warnings:
         raise ValueError(f"{meta_or_archive}: data does not fit core:datatype {datatype}: {size_warnings[0]}")
     if handle.num_channels != 1:
-        raise ValueError(f"{meta_or_archive}: {handle.num_channels} channels; only single-channel recordings are supported")
+        raise ValueError(
+            f"{meta_or_archive}: {handle.num_channels} channels; only single-channel recordings are supported"
+        )
     recording = SigMFRecording(path, handle)
     _check_annotations(meta_or_archive, recording)
     return recording

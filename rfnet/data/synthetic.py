@@ -2,9 +2,9 @@
 
 The dataset is a grid of cells, one per (class, SNR), each holding ``examples_per_cell`` examples, in
 class-major then SNR order (as RML2018.01A is stored). Cells are cut into chunks of at most
-``chunk_samples // num_samples`` examples; chunk *k* is generated from its own seed, derived from ``(seed, k)`` with numpy's
-``SeedSequence``, so the bytes written depend on the seed and the config only, never on how many worker
-processes made them. Workers (``multiprocessing``, spawned, one torch thread each) generate chunks
+``chunk_samples // num_samples`` examples; chunk *k* is generated from its own seed, derived from
+``(seed, k)`` with numpy's ``SeedSequence``, so the bytes written depend on the seed and the config only
+(and the torch build), never on how many worker processes made them. Workers (``multiprocessing``, spawned, one torch thread each) generate chunks
 ahead; the parent writes them in order, holding at most ``2 × workers`` chunks, so memory stays flat
 whatever the dataset size.
 
