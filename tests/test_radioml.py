@@ -99,6 +99,16 @@ def test_python3_pickles_load(tmp_path, protocol):
     assert_matches(load_radioml(path), cells)
 
 
+def test_python3_numpy1_resaved_pickle_loads(tmp_path):
+    """Re-saved by Python 3 with numpy 1 at protocol 2: numpy.core globals plus _codecs.encode."""
+    cells = cell_dict(seed=2)
+    data = pickle.dumps(cells, protocol=2).replace(b"cnumpy._core.multiarray\n", b"cnumpy.core.multiarray\n")
+    assert b"cnumpy.core.multiarray\n_reconstruct" in data and b"c_codecs\nencode" in data
+    path = tmp_path / "resaved.pkl"
+    path.write_bytes(data)
+    assert_matches(load_radioml(path), cells)
+
+
 def test_pickle_writer_round_trip_and_plain_pickle(tmp_path):
     cells = cell_dict(seed=3)
     path = tmp_path / "out.pkl"
