@@ -1,0 +1,30 @@
+"""The one training engine: fine-tuning and ImageNet recipes both run :class:`Trainer`.
+
+>>> from rfnet.train import TrainConfig, Trainer
+>>> result = Trainer(model, train_set, val_set, TrainConfig(epochs=5), "run/").fit()  # doctest: +SKIP
+"""
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .config import TrainConfig
+from .distributed import DistributedContext, init_from_env, resolve_device
+from .engine import Trainer, TrainResult
+from .metrics import read_metrics
+from .optim import LRSchedule, PlateauLR, StepLR, WarmupCosineLR, build_optimizer, build_scheduler
+
+__all__ = [
+    "DistributedContext",
+    "LRSchedule",
+    "PlateauLR",
+    "StepLR",
+    "TrainConfig",
+    "TrainResult",
+    "Trainer",
+    "WarmupCosineLR",
+    "build_optimizer",
+    "build_scheduler",
+    "init_from_env",
+    "load_checkpoint",
+    "read_metrics",
+    "resolve_device",
+    "save_checkpoint",
+]

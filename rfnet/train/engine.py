@@ -1,0 +1,406 @@
+"""The one training loop: epochs of (accumulated, mixed-precision) steps, validation, checkpoints, resume.
+
+Single process and DDP share this loop: a :class:`~rfnet.train.distributed.DistributedContext` with
+``world_size > 1`` only changes the data shard, wraps the model in DistributedDataParallel and sums
+metrics over ranks; rank 0 alone writes files and shows the bar.
+
+Files in ``out_dir``: ``checkpoint.pt`` (everything to resume exactly; rewritten atomically after every
+epoch), ``best/`` (:func:`rfnet.models.save` of the model with the best validation accuracy, or
+``best.pt`` holding its state dict when the model is not saveable), ``metrics.jsonl`` (see
+:mod:`rfnet.train.metrics`), ``train_config.json`` (the TrainConfig, for people).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from tqdm.auto import tqdm
+
+from rfnet.data.atomic import atomic_output
+from rfnet.models import save as save_model
+
+from .checkpoint import capture_rng_state, load_checkpoint, mismatched_fields, restore_rng_state, save_checkpoint
+from .config import TrainConfig
+from .distributed import DistributedContext, resolve_device
+from .loaders import seed_for, train_loader, val_loader
+from .metrics import MetricsLog, RunningMetrics
+from .optim import build_optimizer, build_scheduler
+
+CHECKPOINT_FILE = "checkpoint.pt"
+BEST_DIR = "best"
+BEST_STATE_FILE = "best.pt"
+METRICS_FILE = "metrics.jsonl"
+CONFIG_FILE = "train_config.json"
+GLOBAL_RNG_STREAM = 3  # seed_for(seed, GLOBAL_RNG_STREAM, rank) seeds dropout and other global draws
+
+OptimizerFactory = Callable[[Iterable, TrainConfig], torch.optim.Optimizer]
+SchedulerFactory = Callable[[torch.optim.Optimizer, TrainConfig, int], object]
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What :meth:`Trainer.fit` achieved.
+
+    ``best_accuracy``: best validation accuracy (fraction); ``best_epoch``: its epoch (1-based);
+    ``epochs_run``: epochs completed, resumed ones included; ``paths``: ``out_dir``, ``checkpoint``,
+    ``best`` and ``metrics``.
+    """
+
+    best_accuracy: float
+    best_epoch: int
+    epochs_run: int
+    stopped_early: bool
+    paths: dict[str, Path]
+
+
+class Trainer:
+    """Train ``model`` on ``train_data``, validate on ``val_data`` every epoch, keep the best.
+
+    Args:
+        model: maps a batch of inputs to logits ``[B, C]`` (float).
+        train_data, val_data: map-style datasets of tuples ``(input, target, *extras)``; ``target`` an
+            integer class index. Inputs may be complex64 IQ ``[N]`` or float images ``[C, H, W]``.
+        config: the :class:`TrainConfig`.
+        out_dir: folder for the checkpoint, best model and metrics (created).
+        param_groups: optimiser param groups (e.g. a lower lr for the backbone); default: every
+            parameter that requires grad, at ``config.lr``.
+        loss_fn: ``(logits, targets) -> mean loss``; default cross-entropy.
+        collate_fn: passed to the DataLoaders.
+        distributed: from :func:`~rfnet.train.distributed.init_from_env`; default single process on
+            ``config.device``.
+        resume: ``True`` continues from ``out_dir/checkpoint.pt``, a path from that file. Arguments that
+            change a step's arithmetic must match the checkpoint's, or ``ValueError`` lists them.
+        optimizer_factory: ``(params, config) -> Optimizer``; default :func:`~rfnet.train.optim.build_optimizer`.
+        scheduler_factory: ``(optimizer, config, steps_per_epoch) -> schedule`` with ``after_step()``,
+            ``after_epoch(val_accuracy)``, ``state_dict()``, ``load_state_dict()``; default
+            :func:`~rfnet.train.optim.build_scheduler`.
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        train_data,
+        val_data,
+        config: TrainConfig,
+        out_dir: str | Path,
+        *,
+        param_groups: list[dict] | None = None,
+        loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        collate_fn: Callable | None = None,
+        distributed: DistributedContext | None = None,
+        resume: bool | str | Path = False,
+        optimizer_factory: OptimizerFactory | None = None,
+        scheduler_factory: SchedulerFactory | None = None,
+    ) -> None:
+        self.config = config
+        self.train_data, self.val_data = train_data, val_data
+        sizes = {"train_data": _dataset_size(train_data, "train_data"), "val_data": _dataset_size(val_data, "val_data")}
+        self.ctx = distributed or DistributedContext(device=resolve_device(config.device))
+        self.device = self.ctx.device
+        self.loss_fn = loss_fn or nn.CrossEntropyLoss()
+        self.collate_fn = collate_fn
+        self.out_dir = Path(out_dir)
+        self.paths = {
+            "out_dir": self.out_dir,
+            "checkpoint": self.out_dir / CHECKPOINT_FILE,
+            "best": self.out_dir / (BEST_DIR if _saveable(model) else BEST_STATE_FILE),
+            "metrics": self.out_dir / METRICS_FILE,
+        }
+
+        self.model = model.to(self.device)
+        if config.channels_last:
+            self.model = self.model.to(memory_format=torch.channels_last)
+        trainable = [p for p in model.parameters() if p.requires_grad]
+        groups = param_groups if param_groups is not None else [{"params": trainable}]
+        self.optimizer = (optimizer_factory or build_optimizer)(groups, config)
+        self.fingerprint = self._fingerprint(sizes)
+        micro_batches = math.ceil(math.ceil(sizes["train_data"] / self.ctx.world_size) / config.batch_size)
+        self.steps_per_epoch = math.ceil(micro_batches / config.grad_accum_steps)
+        self.scheduler = (scheduler_factory or build_scheduler)(self.optimizer, config, self.steps_per_epoch)
+
+        # forward_model evaluates; network (the same, wrapped in DDP when distributed) trains.
+        self.forward_model: nn.Module = torch.compile(self.model) if config.compile else self.model
+        self.network: nn.Module = self.forward_model
+        if self.ctx.is_distributed:
+            device_ids = [self.device.index] if self.device.type == "cuda" else None
+            self.network = DistributedDataParallel(self.forward_model, device_ids=device_ids)
+        self.autocast_dtype = _autocast_dtype(config.amp, self.device)
+
+        self.epoch = 0  # epochs completed
+        self.global_step = 0  # optimiser steps taken
+        self.best_accuracy = -math.inf
+        self.best_epoch = 0
+        self.epochs_without_improvement = 0
+        self.saved_rng: list | None = None
+        self.log = MetricsLog(self.paths["metrics"], enabled=self.ctx.is_main)
+        if resume:
+            source = self.paths["checkpoint"] if resume is True else Path(resume)
+            self._load(source)
+        elif self.paths["checkpoint"].exists():
+            raise ValueError(
+                f"{self.paths['checkpoint']} already exists: pass resume=True to continue that run, "
+                "or choose another out_dir"
+            )
+
+    # -- public -------------------------------------------------------------------------------------
+
+    def fit(self) -> TrainResult:
+        """Run the remaining epochs (all of them on a fresh start) and return the :class:`TrainResult`."""
+        if self.ctx.is_main:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            with atomic_output(self.out_dir / CONFIG_FILE) as temporary:
+                temporary.write_text(json.dumps(self.config.to_dict(), indent=2) + "\n")
+            self.log.keep_epochs_before(self.epoch + 1)
+        if self.saved_rng is None:
+            _seed_everything(seed_for(self.config.seed, GLOBAL_RNG_STREAM, self.ctx.rank))
+        else:
+            restore_rng_state(self.saved_rng[self.ctx.rank])
+        while self.epoch < self.config.epochs and not self.stopped_early:
+            self._train_epoch(self.epoch + 1)
+            val = self.evaluate()
+            self.epoch += 1
+            self.log.write(epoch=self.epoch, step=self.global_step, split="val", lr=self._lr(), **val)
+            self._after_validation(val["accuracy"])
+        self.ctx.barrier()
+        return TrainResult(self.best_accuracy, self.best_epoch, self.epoch, self.stopped_early, dict(self.paths))
+
+    @torch.no_grad()
+    def evaluate(self, dataset=None) -> dict[str, float]:
+        """``loss``, ``accuracy``, ``examples``, ``examples_per_s`` on ``dataset`` (default ``val_data``).
+
+        Summed over ranks: every rank must call it.
+        """
+        loader = val_loader(
+            self.val_data if dataset is None else dataset,
+            self.config.batch_size,
+            self.ctx,
+            num_workers=self.config.num_workers,
+            collate_fn=self.collate_fn,
+        )
+        network = self.forward_model  # not through DDP: ranks may hold unequal shares of val_data
+        network.eval()
+        metrics = RunningMetrics(self.device)
+        for batch in loader:
+            inputs, targets = self._to_device(batch)
+            with self._autocast():
+                logits = network(inputs)
+                loss = self.loss_fn(logits, targets)
+            metrics.add(logits, targets, loss)
+        return metrics.summary(self.ctx)
+
+    @property
+    def stopped_early(self) -> bool:
+        patience = self.config.early_stopping_patience
+        return patience is not None and self.epochs_without_improvement >= patience
+
+    # -- one epoch ----------------------------------------------------------------------------------
+
+    def _train_epoch(self, epoch: int) -> None:
+        config = self.config
+        loader = train_loader(
+            self.train_data,
+            config.batch_size,
+            config.seed,
+            epoch - 1,
+            self.ctx,
+            num_workers=config.num_workers,
+            collate_fn=self.collate_fn,
+        )
+        micro_batches = len(loader)
+        self.network.train()
+        epoch_metrics, window = RunningMetrics(self.device), RunningMetrics(self.device)
+        bar = tqdm(
+            total=micro_batches,
+            desc=f"epoch {epoch}/{config.epochs}",
+            unit="batch",
+            disable=not (config.progress_bar and self.ctx.is_main),
+        )
+        self.optimizer.zero_grad(set_to_none=True)
+        for index, batch in enumerate(loader):
+            inputs, targets = self._to_device(batch)
+            group_start = index - index % config.grad_accum_steps
+            group_size = min(config.grad_accum_steps, micro_batches - group_start)
+            steps_now = index - group_start == group_size - 1
+            with self._gradient_sync(steps_now):
+                with self._autocast():
+                    logits = self.network(inputs)
+                    loss = self.loss_fn(logits, targets)
+                (loss / group_size).backward()
+            epoch_metrics.add(logits, targets, loss)
+            window.add(logits, targets, loss)
+            if steps_now:
+                lr = self._lr()
+                self._optimizer_step()
+                if self.global_step % config.log_every == 0:
+                    summary = self._checked(window.summary(self.ctx), epoch)
+                    self.log.write(epoch=epoch, step=self.global_step, split="train_step", lr=lr, **summary)
+                    bar.set_postfix(_postfix(summary))
+                    window.reset()
+            bar.update(1)
+        bar.close()
+        summary = self._checked(epoch_metrics.summary(self.ctx), epoch)
+        self.log.write(epoch=epoch, step=self.global_step, split="train", lr=self._lr(), **summary)
+
+    def _optimizer_step(self) -> None:
+        if self.config.max_grad_norm is not None:
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.config.max_grad_norm)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scheduler.after_step()
+        self.global_step += 1
+
+    def _after_validation(self, accuracy: float) -> None:
+        if accuracy > self.best_accuracy:
+            self.best_accuracy, self.best_epoch, self.epochs_without_improvement = accuracy, self.epoch, 0
+            if self.ctx.is_main:
+                self._save_best()
+        else:
+            self.epochs_without_improvement += 1
+        self.scheduler.after_epoch(accuracy)
+        rng = self.ctx.all_gather_object(capture_rng_state())
+        if self.ctx.is_main:
+            save_checkpoint(self._state(rng), self.paths["checkpoint"])
+
+    # -- state --------------------------------------------------------------------------------------
+
+    def _state(self, rng: list) -> dict:
+        return {
+            "config": self.config.to_dict(),
+            "fingerprint": self.fingerprint,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "epoch": self.epoch,
+            "global_step": self.global_step,
+            "best_accuracy": self.best_accuracy,
+            "best_epoch": self.best_epoch,
+            "epochs_without_improvement": self.epochs_without_improvement,
+            "rng": rng,
+            "data_order": {"seed": self.config.seed},
+        }
+
+    def _load(self, path: Path) -> None:
+        state = load_checkpoint(path)
+        differences = mismatched_fields(state["fingerprint"], self.fingerprint)
+        if differences:
+            raise ValueError(
+                f"{path}: cannot resume, the run was started with different arguments "
+                f"(checkpoint -> now): {'; '.join(differences)}"
+            )
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.epoch, self.global_step = state["epoch"], state["global_step"]
+        self.best_accuracy, self.best_epoch = state["best_accuracy"], state["best_epoch"]
+        self.epochs_without_improvement = state["epochs_without_improvement"]
+        self.saved_rng = state["rng"]
+
+    def _fingerprint(self, sizes: dict[str, int]) -> dict:
+        """What must match between a checkpoint and the run resuming it (TrainConfig fields included)."""
+        model = self.model
+        if _saveable(model):
+            described = {"arch": model.arch, "config": model.config}
+        else:
+            described = {"class": type(model).__name__, "parameters": sum(p.numel() for p in model.parameters())}
+        groups = [
+            {key: value for key, value in group.items() if key != "params"} | {"tensors": len(group["params"])}
+            for group in self.optimizer.param_groups
+        ]
+        return {
+            **self.config.to_dict(),
+            "model": described,
+            "train_examples": sizes["train_data"],
+            "val_examples": sizes["val_data"],
+            "world_size": self.ctx.world_size,
+            # a cosine schedule spans all epochs, so for it the epoch count must match too
+            "cosine_epochs": self.config.epochs if self.config.lr_schedule == "cosine" else None,
+            "optimizer_class": type(self.optimizer).__name__,
+            "param_groups": groups,
+        }
+
+    def _save_best(self) -> None:
+        if _saveable(self.model):
+            save_model(self.model, self.paths["best"])
+        else:
+            with atomic_output(self.paths["best"]) as temporary:
+                torch.save(self.model.state_dict(), temporary)
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    def _to_device(self, batch) -> tuple[torch.Tensor, torch.Tensor]:
+        if not isinstance(batch, (tuple, list)) or len(batch) < 2:
+            raise ValueError("datasets must yield tuples (input, target, *extras)")
+        non_blocking = self.device.type == "cuda"
+        inputs = batch[0].to(self.device, non_blocking=non_blocking)
+        if self.config.channels_last and inputs.dim() == 4 and inputs.is_floating_point():
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
+        return inputs, batch[1].to(self.device, non_blocking=non_blocking)
+
+    def _autocast(self):
+        if self.autocast_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
+
+    def _gradient_sync(self, sync: bool):
+        """DDP: skip the all-reduce on micro-batches that only accumulate."""
+        if sync or not isinstance(self.network, DistributedDataParallel):
+            return contextlib.nullcontext()
+        return self.network.no_sync()
+
+    def _lr(self) -> float:
+        return self.optimizer.param_groups[0]["lr"]
+
+    def _checked(self, summary: dict[str, float], epoch: int) -> dict[str, float]:
+        if not math.isfinite(summary["loss"]):
+            raise ValueError(
+                f"training loss became {summary['loss']} in epoch {epoch} "
+                f"(step {self.global_step}, lr {self._lr():g}): "
+                "lower the learning rate or check the data for NaN / inf"
+            )
+        return summary
+
+
+def _dataset_size(dataset, name: str) -> int:
+    try:
+        size = len(dataset)
+    except TypeError:
+        raise ValueError(f"{name} must be a map-style dataset with a length, got {type(dataset).__name__}") from None
+    if size == 0:
+        raise ValueError(f"{name} is empty")
+    return size
+
+
+def _saveable(model: nn.Module) -> bool:
+    return hasattr(model, "arch") and hasattr(model, "config")
+
+
+def _autocast_dtype(amp: str, device: torch.device) -> torch.dtype | None:
+    """bf16 for ``"bf16"`` (CPU or CUDA) and for ``"auto"`` on CUDA; otherwise no autocast."""
+    if amp == "bf16" or (amp == "auto" and device.type == "cuda"):
+        return torch.bfloat16
+    return None
+
+
+def _seed_everything(seed: int) -> None:
+    """Seed the global generators that layers like dropout draw from (python, numpy, torch, CUDA)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _postfix(summary: dict[str, float]) -> dict[str, str]:
+    return {
+        "loss": f"{summary['loss']:.4f}",
+        "acc": f"{summary['accuracy']:.3f}",
+        "ex/s": f"{summary['examples_per_s']:.0f}",
+    }

@@ -1,0 +1,88 @@
+"""Running loss / accuracy / throughput sums, reduced across ranks, and the ``metrics.jsonl`` log.
+
+Each line of ``metrics.jsonl`` is one JSON object with ``epoch`` (1-based), ``step`` (optimiser steps
+so far), ``split`` (``"train_step"``: the last ``log_every`` steps; ``"train"``: a whole epoch;
+``"val"``: validation after an epoch), ``loss`` (mean per example), ``accuracy`` (fraction),
+``lr`` (first param group), ``examples_per_s`` (all ranks together), ``time`` (Unix seconds).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import torch
+
+from rfnet.data.atomic import atomic_output
+
+from .distributed import DistributedContext
+
+
+class RunningMetrics:
+    """Sums of loss, correct predictions and examples, kept on the compute device (no sync per batch)."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.reset()
+
+    def reset(self) -> None:
+        self.sums = torch.zeros(3, dtype=torch.float64, device=self.device)  # loss sum, correct, examples
+        self.started = time.perf_counter()
+
+    @torch.no_grad()
+    def add(self, logits: torch.Tensor, targets: torch.Tensor, mean_loss: torch.Tensor) -> None:
+        """Add one batch: ``logits`` [B, C], ``targets`` int64 [B], ``mean_loss`` the batch's mean loss."""
+        count = targets.shape[0]
+        correct = (logits.argmax(dim=-1) == targets).sum()
+        self.sums += torch.stack([mean_loss.detach().double() * count, correct.double(), self.sums.new_tensor(count)])
+
+    def summary(self, ctx: DistributedContext) -> dict[str, float]:
+        """``loss``, ``accuracy``, ``examples`` and ``examples_per_s`` over all ranks (a collective call)."""
+        loss_sum, correct, examples = ctx.all_reduce_sum(self.sums).tolist()
+        seconds = time.perf_counter() - self.started
+        return {
+            "loss": loss_sum / examples if examples else math.nan,
+            "accuracy": correct / examples if examples else math.nan,
+            "examples": examples,
+            "examples_per_s": examples / seconds if seconds > 0 else math.nan,
+        }
+
+
+class MetricsLog:
+    """Appends records to ``path`` (one JSON object per line); does nothing on ranks other than 0."""
+
+    def __init__(self, path: Path, enabled: bool) -> None:
+        self.path, self.enabled = Path(path), enabled
+
+    def write(self, **record) -> None:
+        if not self.enabled:
+            return
+        record["time"] = time.time()
+        with self.path.open("a") as file:
+            file.write(json.dumps(record) + "\n")
+
+    def keep_epochs_before(self, epoch: int) -> None:
+        """Drop records of epochs >= ``epoch`` (1-based): what an interrupted run logged past its checkpoint."""
+        if not self.enabled or not self.path.is_file():
+            return
+        lines = [line for line in self.path.read_text().splitlines() if line.strip()]
+        kept = [line for line in lines if _epoch_of(line) < epoch]
+        if len(kept) != len(lines):
+            with atomic_output(self.path) as temporary:
+                temporary.write_text("".join(line + "\n" for line in kept))
+
+
+def _epoch_of(line: str) -> float:
+    """The epoch of one log line; a line cut short by a crash counts as past every epoch."""
+    try:
+        return json.loads(line)["epoch"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return math.inf
+
+
+def read_metrics(path: str | os.PathLike) -> list[dict]:
+    """The records of a ``metrics.jsonl`` file, in order."""
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]

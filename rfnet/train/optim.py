@@ -1,0 +1,163 @@
+"""Optimisers and learning-rate schedules built from a :class:`~rfnet.train.config.TrainConfig`.
+
+A schedule sets each param group's lr to that group's base lr (``group["base_lr"]``, recorded when the
+schedule is made) times one factor, so per-group learning rates (backbone vs. head) keep their ratio.
+The engine calls ``after_step()`` after every optimiser step and ``after_epoch(val_accuracy)`` after
+every validation; a custom schedule passed to the Trainer needs those two plus ``state_dict`` /
+``load_state_dict`` (plain numbers only, so checkpoints load with ``weights_only=True``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import torch
+
+from .config import TrainConfig
+
+
+def build_optimizer(params: Iterable, config: TrainConfig) -> torch.optim.Optimizer:
+    """SGD (momentum, Nesterov) or AdamW over ``params`` (tensors or param-group dicts)."""
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(
+            params, lr=config.lr, momentum=config.momentum, nesterov=config.nesterov, weight_decay=config.weight_decay
+        )
+    return torch.optim.AdamW(
+        params, lr=config.lr, betas=(config.adam_beta1, config.adam_beta2), weight_decay=config.weight_decay
+    )
+
+
+class LRSchedule:
+    """Base: a constant learning rate (factor 1). Subclasses change :attr:`factor` and call :meth:`apply`."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer) -> None:
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:
+            group.setdefault("base_lr", group["lr"])
+        self.factor = 1.0
+        self.apply()
+
+    def apply(self) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = group["base_lr"] * self.factor
+
+    def after_step(self) -> None:
+        """Called after each optimiser step."""
+
+    def after_epoch(self, val_accuracy: float) -> None:
+        """Called after each epoch's validation with its accuracy (fraction in [0, 1])."""
+
+    def state_dict(self) -> dict:
+        return {"factor": self.factor}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.factor = float(state["factor"])
+        self.apply()
+
+
+class WarmupCosineLR(LRSchedule):
+    """Linear warm-up from 0 over ``warmup_steps``, then cosine from 1 down to ``min_ratio`` at ``total_steps``."""
+
+    def __init__(self, optimizer, total_steps: int, warmup_steps: int, min_ratio: float) -> None:
+        self.total_steps, self.warmup_steps, self.min_ratio = total_steps, warmup_steps, min_ratio
+        self.step_count = 0
+        super().__init__(optimizer)
+        self._update()
+
+    def _update(self) -> None:
+        step = self.step_count
+        if step < self.warmup_steps:
+            self.factor = (step + 1) / self.warmup_steps
+        else:
+            progress = min(1.0, (step - self.warmup_steps) / max(1, self.total_steps - self.warmup_steps))
+            self.factor = self.min_ratio + (1 - self.min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+        self.apply()
+
+    def after_step(self) -> None:
+        self.step_count += 1
+        self._update()
+
+    def state_dict(self) -> dict:
+        return {"step_count": self.step_count}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.step_count = int(state["step_count"])
+        self._update()
+
+
+class StepLR(LRSchedule):
+    """Multiply the lr by ``decay`` every ``step_epochs`` epochs."""
+
+    def __init__(self, optimizer, step_epochs: int, decay: float) -> None:
+        self.step_epochs, self.decay = step_epochs, decay
+        self.epochs_done = 0
+        super().__init__(optimizer)
+
+    def after_epoch(self, val_accuracy: float) -> None:
+        self.epochs_done += 1
+        self.factor = self.decay ** (self.epochs_done // self.step_epochs)
+        self.apply()
+
+    def state_dict(self) -> dict:
+        return {"epochs_done": self.epochs_done, "factor": self.factor}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.epochs_done = int(state["epochs_done"])
+        super().load_state_dict(state)
+
+
+class PlateauLR(LRSchedule):
+    """Multiply the lr by ``decay`` when validation accuracy has not improved for ``patience`` epochs.
+
+    Krizhevsky et al. (2012): "divide the learning rate by 10 when the validation error rate stopped
+    improving with the current learning rate" — three times in all (``max_decays``; None = no limit).
+    """
+
+    def __init__(self, optimizer, patience: int, decay: float, max_decays: int | None) -> None:
+        self.patience, self.decay, self.max_decays = patience, decay, max_decays
+        self.best_accuracy = -math.inf
+        self.epochs_since_best = 0
+        self.decays = 0
+        super().__init__(optimizer)
+
+    def after_epoch(self, val_accuracy: float) -> None:
+        if val_accuracy > self.best_accuracy:
+            self.best_accuracy, self.epochs_since_best = val_accuracy, 0
+            return
+        self.epochs_since_best += 1
+        if self.epochs_since_best >= self.patience and (self.max_decays is None or self.decays < self.max_decays):
+            self.decays += 1
+            self.epochs_since_best = 0
+            self.factor = self.decay**self.decays
+            self.apply()
+
+    def state_dict(self) -> dict:
+        return {
+            "best_accuracy": self.best_accuracy,
+            "epochs_since_best": self.epochs_since_best,
+            "decays": self.decays,
+            "factor": self.factor,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best_accuracy = float(state["best_accuracy"])
+        self.epochs_since_best = int(state["epochs_since_best"])
+        self.decays = int(state["decays"])
+        super().load_state_dict(state)
+
+
+def build_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig, steps_per_epoch: int) -> LRSchedule:
+    """The schedule ``config.lr_schedule`` names; ``steps_per_epoch`` counts optimiser steps."""
+    if config.lr_schedule == "cosine":
+        return WarmupCosineLR(
+            optimizer,
+            total_steps=config.epochs * steps_per_epoch,
+            warmup_steps=round(config.warmup_epochs * steps_per_epoch),
+            min_ratio=config.min_lr_ratio,
+        )
+    if config.lr_schedule == "step":
+        return StepLR(optimizer, config.lr_step_epochs, config.lr_decay_factor)
+    if config.lr_schedule == "plateau":
+        return PlateauLR(optimizer, config.plateau_patience, config.lr_decay_factor, config.plateau_max_decays)
+    return LRSchedule(optimizer)
