@@ -29,6 +29,15 @@ NUM_CLASSES = 3
 IQ_SAMPLES = 16
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models: one intra-op thread is fastest, and much faster on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @rfnet.models.register_model("test_engine_iq_mlp")
 class IQMLP(nn.Module):
     """Complex64 IQ [B, N] → logits [B, classes], with dropout so resuming must restore the RNG."""
@@ -169,6 +178,24 @@ def test_interrupted_and_resumed_run_ends_with_bit_identical_weights(tmp_path):
     for key, value in weights(straight).items():
         assert torch.equal(resumed.state_dict()[key], value), key
     assert logged(tmp_path / "resumed") == logged(tmp_path / "straight")  # epoch 2's partial log was dropped
+
+
+def test_run_killed_mid_epoch_resumes_from_its_last_step_checkpoint_bit_identically(tmp_path):
+    settings = config(epochs=2, batch_size=4, grad_accum_steps=2, optimizer="sgd", lr=0.05, checkpoint_every_steps=2)
+    straight = fresh_model()
+    Trainer(straight, TRAIN, VAL, settings, tmp_path / "straight").fit()
+
+    killed = InterruptedDataset(TRAIN, stop_after=len(TRAIN) + 30)  # epoch 2, micro-batch 8: step 4 of 6 done
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(fresh_model(), killed, VAL, settings, tmp_path / "resumed").fit()
+    state = load_checkpoint(tmp_path / "resumed" / "checkpoint.pt")
+    assert (state["epoch"], state["batches_done"], state["global_step"]) == (1, 4, 8)
+    resumed = IQMLP()
+    Trainer(resumed, TRAIN, VAL, settings, tmp_path / "resumed", resume=True).fit()
+
+    for key, value in weights(straight).items():
+        assert torch.equal(resumed.state_dict()[key], value), key
+    assert logged(tmp_path / "resumed") == logged(tmp_path / "straight")
 
 
 def test_epochs_can_grow_on_resume_except_under_cosine(tmp_path):

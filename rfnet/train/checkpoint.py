@@ -3,8 +3,10 @@
 A checkpoint is a dict of tensors and plain containers (no pickled classes): ``format``, ``config``
 (TrainConfig as a dict), ``fingerprint`` (what must match on resume), ``model``, ``optimizer``,
 ``scheduler``, ``epoch`` (epochs completed), ``global_step``, ``best_accuracy``, ``best_epoch``,
-``epochs_without_improvement``, ``rng`` (one entry per rank: python, numpy, torch, cuda states),
-``data_order`` (the seed the per-epoch permutations derive from).
+``epochs_without_improvement``, ``batches_done`` (micro-batches of the next epoch already trained on:
+0 unless written mid-epoch), ``ranks`` (one entry per rank: ``rng`` — python, numpy, torch, CUDA
+states — and the running metric sums), ``data_order`` (seed, epoch, position: the permutation of an
+epoch is a function of seed and epoch alone), ``metrics_records`` (lines of metrics.jsonl it covers).
 """
 
 from __future__ import annotations

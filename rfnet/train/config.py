@@ -11,7 +11,9 @@ AMP_MODES = ("auto", "bf16", "off")
 
 # Fields that may change between an interrupted run and its resumption: they do not change the
 # arithmetic of a step (``epochs`` only extends or shortens the run).
-RESUMABLE_CHANGES = frozenset({"epochs", "device", "num_workers", "log_every", "compile", "progress_bar"})
+RESUMABLE_CHANGES = frozenset(
+    {"epochs", "device", "num_workers", "log_every", "compile", "progress_bar", "checkpoint_every_steps"}
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class TrainConfig:
     device: str = "auto"  # "auto": cuda if available else cpu; or any torch device string
     num_workers: int = 0  # DataLoader worker processes
     log_every: int = 50  # write a train_step record every this many optimiser steps
+    checkpoint_every_steps: int | None = None  # also checkpoint mid-epoch every this many optimiser steps
     progress_bar: bool = True  # show a tqdm bar (rank 0 only)
 
     def __post_init__(self) -> None:
@@ -56,7 +59,7 @@ class TrainConfig:
         _check_choice("amp", self.amp, AMP_MODES)
         for name in ("epochs", "batch_size", "grad_accum_steps", "log_every", "lr_step_epochs", "plateau_patience"):
             _check_positive_int(name, getattr(self, name))
-        for name in ("early_stopping_patience", "plateau_max_decays"):
+        for name in ("early_stopping_patience", "plateau_max_decays", "checkpoint_every_steps"):
             if getattr(self, name) is not None:
                 _check_positive_int(name, getattr(self, name))
         if self.num_workers < 0:

@@ -141,7 +141,9 @@ class Trainer:
         self.best_accuracy = -math.inf
         self.best_epoch = 0
         self.epochs_without_improvement = 0
-        self.saved_rng: list | None = None
+        self.batches_done = 0  # micro-batches of the unfinished epoch already trained on (mid-epoch resume)
+        self.epoch_metrics, self.window_metrics = RunningMetrics(self.device), RunningMetrics(self.device)
+        self.saved_ranks: list[dict] | None = None  # per-rank RNG and metric sums from a checkpoint
         self.log = MetricsLog(self.paths["metrics"], enabled=self.ctx.is_main)
         if resume:
             source = self.paths["checkpoint"] if resume is True else Path(resume)
@@ -160,11 +162,14 @@ class Trainer:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             with atomic_output(self.out_dir / CONFIG_FILE) as temporary:
                 temporary.write_text(json.dumps(self.config.to_dict(), indent=2) + "\n")
-            self.log.keep_epochs_before(self.epoch + 1)
-        if self.saved_rng is None:
+        self.log.truncate(self.log.records)
+        if self.saved_ranks is None:
             _seed_everything(seed_for(self.config.seed, GLOBAL_RNG_STREAM, self.ctx.rank))
         else:
-            restore_rng_state(self.saved_rng[self.ctx.rank])
+            saved = self.saved_ranks[self.ctx.rank]
+            restore_rng_state(saved["rng"])
+            self.epoch_metrics.reset(saved["epoch_sums"])
+            self.window_metrics.reset(saved["window_sums"])
         while self.epoch < self.config.epochs and not self.stopped_early:
             self._train_epoch(self.epoch + 1)
             val = self.evaluate()
@@ -206,7 +211,8 @@ class Trainer:
     # -- one epoch ----------------------------------------------------------------------------------
 
     def _train_epoch(self, epoch: int) -> None:
-        config = self.config
+        """Train epoch ``epoch`` (1-based) from micro-batch ``self.batches_done`` on."""
+        config, skip = self.config, self.batches_done
         loader = train_loader(
             self.train_data,
             config.batch_size,
@@ -215,18 +221,23 @@ class Trainer:
             self.ctx,
             num_workers=config.num_workers,
             collate_fn=self.collate_fn,
+            skip_batches=skip,
         )
-        micro_batches = len(loader)
+        micro_batches = skip + len(loader)
         self.network.train()
-        epoch_metrics, window = RunningMetrics(self.device), RunningMetrics(self.device)
+        if skip == 0:
+            self.epoch_metrics.reset()
+            self.window_metrics.reset()
+        epoch_metrics, window = self.epoch_metrics, self.window_metrics
         bar = tqdm(
             total=micro_batches,
+            initial=skip,
             desc=f"epoch {epoch}/{config.epochs}",
             unit="batch",
             disable=not (config.progress_bar and self.ctx.is_main),
         )
         self.optimizer.zero_grad(set_to_none=True)
-        for index, batch in enumerate(loader):
+        for index, batch in enumerate(loader, start=skip):
             inputs, targets = self._to_device(batch)
             group_start = index - index % config.grad_accum_steps
             group_size = min(config.grad_accum_steps, micro_batches - group_start)
@@ -246,8 +257,13 @@ class Trainer:
                     self.log.write(epoch=epoch, step=self.global_step, split="train_step", lr=lr, **summary)
                     bar.set_postfix(_postfix(summary))
                     window.reset()
+                every = config.checkpoint_every_steps
+                if every is not None and self.global_step % every == 0 and index + 1 < micro_batches:
+                    self.batches_done = index + 1
+                    self._save_checkpoint()
             bar.update(1)
         bar.close()
+        self.batches_done = 0
         summary = self._checked(epoch_metrics.summary(self.ctx), epoch)
         self.log.write(epoch=epoch, step=self.global_step, split="train", lr=self._lr(), **summary)
 
@@ -267,13 +283,23 @@ class Trainer:
         else:
             self.epochs_without_improvement += 1
         self.scheduler.after_epoch(accuracy)
-        rng = self.ctx.all_gather_object(capture_rng_state())
-        if self.ctx.is_main:
-            save_checkpoint(self._state(rng), self.paths["checkpoint"])
+        self._save_checkpoint()
 
     # -- state --------------------------------------------------------------------------------------
 
-    def _state(self, rng: list) -> dict:
+    def _save_checkpoint(self) -> None:
+        """Gather every rank's RNG states and running sums; rank 0 writes ``checkpoint.pt``."""
+        ranks = self.ctx.all_gather_object(
+            {
+                "rng": capture_rng_state(),
+                "epoch_sums": self.epoch_metrics.sums.cpu(),
+                "window_sums": self.window_metrics.sums.cpu(),
+            }
+        )
+        if self.ctx.is_main:
+            save_checkpoint(self._state(ranks), self.paths["checkpoint"])
+
+    def _state(self, ranks: list[dict]) -> dict:
         return {
             "config": self.config.to_dict(),
             "fingerprint": self.fingerprint,
@@ -285,8 +311,10 @@ class Trainer:
             "best_accuracy": self.best_accuracy,
             "best_epoch": self.best_epoch,
             "epochs_without_improvement": self.epochs_without_improvement,
-            "rng": rng,
-            "data_order": {"seed": self.config.seed},
+            "batches_done": self.batches_done,
+            "ranks": ranks,
+            "data_order": {"seed": self.config.seed, "epoch": self.epoch, "batches_done": self.batches_done},
+            "metrics_records": self.log.records,
         }
 
     def _load(self, path: Path) -> None:
@@ -303,7 +331,9 @@ class Trainer:
         self.epoch, self.global_step = state["epoch"], state["global_step"]
         self.best_accuracy, self.best_epoch = state["best_accuracy"], state["best_epoch"]
         self.epochs_without_improvement = state["epochs_without_improvement"]
-        self.saved_rng = state["rng"]
+        self.batches_done = state["batches_done"]
+        self.saved_ranks = state["ranks"]
+        self.log.records = state["metrics_records"]
 
     def _fingerprint(self, sizes: dict[str, int]) -> dict:
         """What must match between a checkpoint and the run resuming it (TrainConfig fields included)."""

@@ -36,12 +36,15 @@ def train_loader(
     *,
     num_workers: int = 0,
     collate_fn: Callable | None = None,
+    skip_batches: int = 0,
 ) -> DataLoader:
-    """Shuffled training batches for ``epoch`` (0-based) on this rank."""
+    """Shuffled training batches for ``epoch`` (0-based) on this rank, less the first ``skip_batches``."""
     sampler = DistributedSampler(
         dataset, num_replicas=ctx.world_size, rank=ctx.rank, shuffle=True, seed=seed_for(seed, DATA_ORDER_STREAM)
     )
     sampler.set_epoch(epoch)
+    if skip_batches:
+        sampler = list(sampler)[skip_batches * batch_size :]
     worker_seed = seed_for(seed, WORKER_STREAM, epoch, ctx.rank)
     return _loader(dataset, sampler, batch_size, worker_seed, ctx, num_workers, collate_fn)
 

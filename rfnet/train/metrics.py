@@ -28,8 +28,11 @@ class RunningMetrics:
         self.device = device
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, sums: torch.Tensor | None = None) -> None:
+        """Start again from zero (or from ``sums`` saved in a checkpoint); restart the clock."""
         self.sums = torch.zeros(3, dtype=torch.float64, device=self.device)  # loss sum, correct, examples
+        if sums is not None:
+            self.sums.copy_(sums)
         self.started = time.perf_counter()
 
     @torch.no_grad()
@@ -52,10 +55,14 @@ class RunningMetrics:
 
 
 class MetricsLog:
-    """Appends records to ``path`` (one JSON object per line); does nothing on ranks other than 0."""
+    """Appends records to ``path`` (one JSON object per line); does nothing on ranks other than 0.
+
+    ``records`` counts the lines the file holds, so a checkpoint can say how much of the log it covers.
+    """
 
     def __init__(self, path: Path, enabled: bool) -> None:
         self.path, self.enabled = Path(path), enabled
+        self.records = 0
 
     def write(self, **record) -> None:
         if not self.enabled:
@@ -63,24 +70,17 @@ class MetricsLog:
         record["time"] = time.time()
         with self.path.open("a") as file:
             file.write(json.dumps(record) + "\n")
+        self.records += 1
 
-    def keep_epochs_before(self, epoch: int) -> None:
-        """Drop records of epochs >= ``epoch`` (1-based): what an interrupted run logged past its checkpoint."""
+    def truncate(self, records: int) -> None:
+        """Keep the first ``records`` lines: drop what an interrupted run logged after its checkpoint."""
+        self.records = records
         if not self.enabled or not self.path.is_file():
             return
-        lines = [line for line in self.path.read_text().splitlines() if line.strip()]
-        kept = [line for line in lines if _epoch_of(line) < epoch]
-        if len(kept) != len(lines):
+        lines = self.path.read_text().splitlines(keepends=True)
+        if len(lines) != records:
             with atomic_output(self.path) as temporary:
-                temporary.write_text("".join(line + "\n" for line in kept))
-
-
-def _epoch_of(line: str) -> float:
-    """The epoch of one log line; a line cut short by a crash counts as past every epoch."""
-    try:
-        return json.loads(line)["epoch"]
-    except (json.JSONDecodeError, KeyError, TypeError):
-        return math.inf
+                temporary.write_text("".join(lines[:records]))
 
 
 def read_metrics(path: str | os.PathLike) -> list[dict]:
