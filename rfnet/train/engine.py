@@ -175,6 +175,7 @@ class Trainer:
             val = self.evaluate()
             self.epoch += 1
             self.log.write(epoch=self.epoch, step=self.global_step, split="val", lr=self._lr(), **val)
+            self._report_epoch(val)
             self._after_validation(val["accuracy"])
         self.ctx.barrier()
         return TrainResult(self.best_accuracy, self.best_epoch, self.epoch, self.stopped_early, dict(self.paths))
@@ -262,10 +263,24 @@ class Trainer:
                     self.batches_done = index + 1
                     self._save_checkpoint()
             bar.update(1)
-        bar.close()
         self.batches_done = 0
         summary = self._checked(epoch_metrics.summary(self.ctx), epoch)
+        bar.set_postfix(_postfix(summary))
+        bar.close()
         self.log.write(epoch=epoch, step=self.global_step, split="train", lr=self._lr(), **summary)
+        self.train_summary = summary
+
+    def _report_epoch(self, val: dict[str, float]) -> None:
+        """One line per epoch under the bar (rank 0, when the bar is on)."""
+        if not (self.config.progress_bar and self.ctx.is_main):
+            return
+        train = self.train_summary
+        best = " (best)" if val["accuracy"] > self.best_accuracy else ""
+        tqdm.write(
+            f"epoch {self.epoch}/{self.config.epochs}: train loss {train['loss']:.4f} acc {train['accuracy']:.4f}"
+            f" | val loss {val['loss']:.4f} acc {val['accuracy']:.4f}{best}"
+            f" | {train['examples_per_s']:.0f} examples/s | lr {self._lr():.3g}"
+        )
 
     def _optimizer_step(self) -> None:
         if self.config.max_grad_norm is not None:
@@ -339,7 +354,8 @@ class Trainer:
         """What must match between a checkpoint and the run resuming it (TrainConfig fields included)."""
         model = self.model
         if _saveable(model):
-            described = {"arch": model.arch, "config": model.config}
+            # through JSON, as a saved model's config comes back (tuples as lists)
+            described = {"arch": model.arch, "config": json.loads(json.dumps(model.config))}
         else:
             described = {"class": type(model).__name__, "parameters": sum(p.numel() for p in model.parameters())}
         groups = [
