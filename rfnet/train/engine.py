@@ -80,6 +80,9 @@ class Trainer:
             ``config.device``.
         resume: ``True`` continues from ``out_dir/checkpoint.pt``, a path from that file. Arguments that
             change a step's arithmetic must match the checkpoint's, or ``ValueError`` lists them.
+            The resumed run ends with the same weights as an uninterrupted one, also from a mid-epoch
+            checkpoint (``config.checkpoint_every_steps``), provided any random transforms in DataLoader
+            workers (``num_workers > 0``) draw from per-example seeds rather than a worker's own stream.
         optimizer_factory: ``(params, config) -> Optimizer``; default :func:`~rfnet.train.optim.build_optimizer`.
         scheduler_factory: ``(optimizer, config, steps_per_epoch) -> schedule`` with ``after_step()``,
             ``after_epoch(val_accuracy)``, ``state_dict()``, ``load_state_dict()``; default
