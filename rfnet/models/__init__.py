@@ -5,6 +5,8 @@
 """
 
 from .alexnet import AlexNet, AlexNetBackbone, AlexNetTV, load_torchvision_weights
+from .baselines import RadioMLResNet, VTCNN2
+from .classifier import SpectrogramClassifier, check_classes
 from .io import load, read_config, save
 from .layers import TowerLocalResponseNorm
 from .parallel import TwoTowerAlexNet
@@ -16,8 +18,12 @@ __all__ = [
     "AlexNetBackbone",
     "AlexNetTV",
     "TowerLocalResponseNorm",
+    "RadioMLResNet",
+    "SpectrogramClassifier",
     "TwoTowerAlexNet",
+    "VTCNN2",
     "adapt_input_conv",
+    "check_classes",
     "create_model",
     "list_models",
     "load",
