@@ -1,7 +1,8 @@
-"""Report figures in the style of the RadioML papers (O'Shea et al.), drawn with matplotlib's Agg backend.
+"""Report figures in the style of the RadioML papers (O'Shea et al.), rendered off-screen to PNG.
 
 Each function draws one figure and saves it as PNG to the path given (the caller chooses the name and
-makes the write atomic); nothing opens a window.
+makes the write atomic). Figures are built with ``matplotlib.figure.Figure`` (the Agg canvas), not
+pyplot: nothing opens a window, no global backend is switched, nothing is left registered in pyplot.
 """
 
 from __future__ import annotations
@@ -9,23 +10,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # no display; must precede pyplot
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from rfnet.evaluation.calibration import ReliabilityBins  # noqa: E402
+from rfnet.evaluation.calibration import ReliabilityBins
 
 DPI = 150
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
-def _save(figure: plt.Figure, path: str | os.PathLike) -> None:
-    try:
-        figure.savefig(path, format="png", dpi=DPI, bbox_inches="tight")
-    finally:
-        plt.close(figure)
+def _save(figure: Figure, path: str | os.PathLike) -> None:
+    figure.savefig(path, format="png", dpi=DPI, bbox_inches="tight")
 
 
 def plot_accuracy_vs_snr(
@@ -38,7 +33,8 @@ def plot_accuracy_vs_snr(
         path: PNG to write.
         title: figure title (default "Classification accuracy vs SNR").
     """
-    figure, axes = plt.subplots(figsize=(7, 4.5))
+    figure = Figure(figsize=(7, 4.5))
+    axes = figure.subplots()
     for i, (name, curve) in enumerate(curves.items()):
         snrs = sorted(curve)
         axes.plot(snrs, [curve[s] for s in snrs], marker=MARKERS[i % len(MARKERS)], label=name, clip_on=False)
@@ -63,7 +59,8 @@ def plot_confusion_matrix(
         classes: the ``C`` class names in index order.
     """
     size = max(5.0, 0.35 * len(classes) + 2.5)
-    figure, axes = plt.subplots(figsize=(size, size))
+    figure = Figure(figsize=(size, size))
+    axes = figure.subplots()
     image = axes.imshow(normalized, interpolation="nearest", cmap="Blues", vmin=0.0, vmax=1.0)
     figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04)
     ticks = np.arange(len(classes))
@@ -81,7 +78,8 @@ def plot_reliability(bins: ReliabilityBins, path: str | os.PathLike, *, title: s
     edges = bins.edges.numpy()
     width = np.diff(edges)
     accuracy = np.nan_to_num(bins.accuracy.numpy(), nan=0.0)
-    figure, axes = plt.subplots(figsize=(5, 5))
+    figure = Figure(figsize=(5, 5))
+    axes = figure.subplots()
     axes.bar(edges[:-1], accuracy, width=width, align="edge", edgecolor="black", label="Accuracy")
     axes.plot([0, 1], [0, 1], linestyle="--", color="gray", label="Perfect calibration")
     axes.set_xlim(0, 1)

@@ -135,7 +135,10 @@ def write_report(
     ``metrics.json`` is renamed last. ``out_dir`` is created if missing. Returns the metrics dict.
     """
     metrics = compute_metrics(predictions, classes, high_snr_db=high_snr_db, temperature=temperature, title=title)
-    name = f"{title}: " if title else ""
+
+    def heading(text: str) -> str:
+        return f"{title}: {text}" if title else text[0].upper() + text[1:]
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:  # renames run in reverse order of entry, and only if nothing raised
@@ -143,7 +146,7 @@ def write_report(
         plot_accuracy_vs_snr(
             {title or "model": accuracy_curve(metrics)},
             stack.enter_context(atomic_output(out / ACCURACY_FIGURE)),
-            title=f"{name}classification accuracy vs SNR",
+            title=heading("classification accuracy vs SNR"),
         )
         for key, filename, label in (
             ("all", CONFUSION_ALL_FIGURE, "all SNRs"),
@@ -153,12 +156,12 @@ def write_report(
                 metrics["confusion"][key]["normalized"],
                 classes,
                 stack.enter_context(atomic_output(out / filename)),
-                title=f"{name}confusion matrix ({label})",
+                title=heading(f"confusion matrix ({label})"),
             )
         plot_reliability(
             reliability_bins(predictions.logits, predictions.labels, num_bins=metrics["calibration"]["num_bins"]),
             stack.enter_context(atomic_output(out / CALIBRATION_FIGURE)),
-            title=f"{name}reliability (ECE {metrics['calibration']['ece']:.3f})",
+            title=heading(f"reliability (ECE {metrics['calibration']['ece']:.3f})"),
         )
         metrics_path.write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics
