@@ -1,0 +1,1 @@
+"""The jobs behind the rfnet sub-commands: one module per command."""
