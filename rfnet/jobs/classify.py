@@ -1,0 +1,350 @@
+"""``rfnet classify``: cut a SigMF recording into windows, classify each, write the predictions as annotations.
+
+>>> from rfnet.jobs.classify import classify_recording, format_table
+>>> result = classify_recording("capture.sigmf-meta", "run/best")
+>>> print(format_table(result))           # start sample, start time (s), class, confidence
+>>> result.output                          # capture.rfnet.sigmf-meta (+ .sigmf-data): IQ copied, one
+...                                        # annotation per window
+
+Window length: what the model was trained on. A raw-IQ baseline (VT-CNN2, RadioML ResNet) has it as
+``num_samples``; a :class:`~rfnet.models.SpectrogramClassifier` does not record it, so it is ``window`` if
+given, else ``num_samples`` from the saved ``config.json`` (inside ``config`` or at the top level) if there,
+else 128 when the front end's ``n_fft`` is below the 1024-sample default's (RadioML 2016 length) and 1024
+otherwise (RadioML 2018 length); the result says which was assumed. The model's training sample rate is
+read the same way (``sample_rate_hz``); a recording at another rate, or with either rate unknown, is
+classified anyway, with a warning saying what was assumed (no resampling is done).
+
+The output recording keeps the input's samples byte for byte (same ``core:datatype``), its global fields,
+captures and annotations, and adds one annotation per window: ``core:label`` (the predicted class),
+``core:generator``, ``rfnet:confidence`` (softmax probability of that class) and ``rfnet:model`` (the model's
+architecture name); the global ``rfnet:classify`` records the model folder, its classes, window and hop.
+It is written to temporary names and renamed (data first, then metadata), after ``sigmf`` validated it,
+and never over the input.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import sigmf
+import torch
+from sigmf.sigmffile import dtype_info, get_sigmf_filenames
+from torch import nn
+
+from rfnet import __version__
+from rfnet.data.atomic import temporary_sibling
+from rfnet.data.sigmf_io import SigMFRecording, open_sigmf
+from rfnet.dsp.spectrogram import SpectrogramConfig
+from rfnet.models import SpectrogramClassifier, load, read_config
+
+#: Window lengths a SpectrogramClassifier is assumed to be trained on, by its front end (see module doc).
+SHORT_WINDOW_SAMPLES = 128
+LONG_WINDOW_SAMPLES = 1024
+CONFIDENCE_KEY = "rfnet:confidence"
+MODEL_KEY = "rfnet:model"
+CLASSIFY_KEY = "rfnet:classify"
+_EXTENSION = {"name": "rfnet", "version": __version__, "optional": True}
+_COPY_CHUNK_BYTES = 1 << 24
+#: Global / capture fields that describe the input's data file layout, not the samples we write.
+_LAYOUT_GLOBAL_KEYS = ("core:sha512", "core:dataset", "core:metadata_only", "core:trailing_bytes")
+
+
+@dataclass(frozen=True)
+class WindowPrediction:
+    """One classified window: samples ``[start, start + window)``; ``time_s`` is ``start`` / sample rate
+    (NaN when the recording has no ``core:sample_rate``); ``confidence`` the class's softmax probability."""
+
+    start: int
+    time_s: float
+    label: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class ClassifyResult:
+    """What :func:`classify_recording` did: the windows' predictions and the file it wrote.
+
+    notes: assumptions made (where the window length came from when the model does not record it).
+    warnings: what the user should check: the sample rate differs from the model's, or either is unknown.
+    """
+
+    input: Path
+    output: Path
+    model: Path
+    arch: str
+    window: int
+    hop: int
+    sample_rate_hz: float | None
+    predictions: tuple[WindowPrediction, ...]
+    notes: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+def load_classifier(model_dir: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
+    """The saved model in ``model_dir`` (in eval mode) and its ``config.json`` record.
+
+    Raises:
+        FileNotFoundError: no such folder, or no config / weights in it.
+        ValueError: a config or weights file that cannot rebuild a model, or a model without ``.classes``.
+    """
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir():
+        raise FileNotFoundError(f"--model {model_dir}: no such model folder")
+    meta = read_config(model_dir)
+    try:
+        model = load(model_dir, device=device)
+    except (TypeError, KeyError, RuntimeError) as err:
+        raise ValueError(f"--model {model_dir}: cannot rebuild the saved {meta['arch']!r} model ({err})") from None
+    if not getattr(model, "classes", None):
+        raise ValueError(f"--model {model_dir}: {meta['arch']!r} is not a signal classifier (it has no class names)")
+    return model.eval(), meta
+
+
+def _recorded(meta: dict, key: str):
+    """A training fact (``num_samples``, ``sample_rate_hz``) from a model's config.json, or None."""
+    value = meta["config"].get(key, meta.get(key))
+    return None if isinstance(value, bool) else value
+
+
+def window_length(model: nn.Module, meta: dict, requested: int | None = None) -> tuple[int, str | None]:
+    """Samples per window for ``model`` and a note saying what was assumed (None when nothing was).
+
+    Raises ``ValueError`` when ``requested`` contradicts the fixed input length of a raw-IQ model.
+    """
+    if requested is not None and (isinstance(requested, bool) or not isinstance(requested, int) or requested < 1):
+        raise ValueError(f"--window must be a positive number of samples, got {requested!r}")
+    fixed = getattr(model, "num_samples", None)
+    if fixed is not None:
+        if requested is not None and requested != fixed:
+            raise ValueError(f"--window {requested}: model {meta['arch']!r} takes exactly {fixed}-sample windows")
+        return fixed, None
+    if requested is not None:
+        return requested, None
+    recorded = _recorded(meta, "num_samples")
+    if isinstance(recorded, int) and recorded > 0:
+        return recorded, None
+    n_fft = model.frontend.config.n_fft if isinstance(model, SpectrogramClassifier) else None
+    if n_fft is None:
+        raise ValueError(f"model {meta['arch']!r} records no window length (num_samples); give --window")
+    long_n_fft = SpectrogramConfig.for_length(LONG_WINDOW_SAMPLES).n_fft
+    length = LONG_WINDOW_SAMPLES if n_fft >= long_n_fft else SHORT_WINDOW_SAMPLES
+    return length, (f"the model records no training window length; assuming {length} samples from its "
+                    f"front end (n_fft={n_fft}); set --window if it was trained on another length")
+
+
+def sample_rate_warnings(meta: dict, recording_rate_hz: float | None) -> list[str]:
+    """Warnings (none when all is well) comparing the recording's sample rate with the model's training rate."""
+    trained = _recorded(meta, "sample_rate_hz")
+    trained = float(trained) if isinstance(trained, (int, float)) else None
+    if recording_rate_hz is None:
+        return ["the recording has no core:sample_rate: times are not given and the sample rate "
+                    "cannot be checked against the model's"]
+    if trained is None:
+        return [f"the model's training sample rate is unknown (no sample_rate_hz in its config); assuming "
+                    f"the recording's {recording_rate_hz:g} Hz matches it"]
+    if not math.isclose(trained, recording_rate_hz, rel_tol=1e-9):
+        return [f"the recording's sample rate {recording_rate_hz:g} Hz differs from the model's training "
+                    f"rate {trained:g} Hz; classifying without resampling, as if it were {trained:g} Hz"]
+    return []
+
+
+def output_path(input_path: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
+    """Where the annotated copy goes: ``out``, or ``<input stem>.rfnet.sigmf-meta`` next to the input.
+
+    ``out`` ending in ``.sigmf`` gives an archive, anything else a ``.sigmf-meta``/``.sigmf-data`` pair.
+    Raises ``ValueError`` when the output would replace (or share a name with) the input's files.
+    """
+    inputs = get_sigmf_filenames(Path(input_path))
+    if out is None:
+        return inputs["meta_fn"].with_name(f"{inputs['base_fn'].name}.rfnet.sigmf-meta")
+    out = Path(out)
+    outputs = get_sigmf_filenames(out)
+    input_files = [inputs[k] for k in ("meta_fn", "data_fn", "archive_fn")]
+    output_files = [outputs[k] for k in ("meta_fn", "data_fn", "archive_fn")]
+    same = outputs["base_fn"].resolve() == inputs["base_fn"].resolve() or any(
+        a.exists() and b.exists() and os.path.samefile(a, b) for a in input_files for b in output_files)
+    if same:
+        raise ValueError(f"--out {out}: that is the input recording {input_path}; "
+                         "choose another name (the input is never overwritten)")
+    return out if out.name.endswith(".sigmf") else outputs["meta_fn"]
+
+
+def _window_starts(num_samples: int, window: int, hop: int) -> np.ndarray:
+    return np.arange(0, num_samples - window + 1, hop, dtype=np.int64)
+
+
+@torch.inference_mode()
+def predict_windows(
+    model: nn.Module,
+    recording: SigMFRecording,
+    window: int,
+    hop: int,
+    *,
+    batch_size: int = 256,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Classify windows ``[s, s + window)`` for ``s = 0, hop, 2 hop, ...`` (all wholly inside the recording).
+
+    Returns ``(starts int64 [M], labels int64 [M], confidences float32 [M])``; ``progress(done, total)``
+    is called after each batch with the windows it classified and the total number of windows.
+    Raises ``ValueError`` when a window holds NaN or Inf samples.
+    """
+    device = next(model.parameters()).device
+    starts = _window_starts(recording.num_samples, window, hop)
+    labels, confidences = [], []
+    for first in range(0, len(starts), batch_size):
+        batch = starts[first:first + batch_size]
+        span = recording.read(int(batch[0]), int(batch[-1] - batch[0]) + window)
+        iq = span.unfold(0, window, hop) if hop <= window else torch.stack(
+            [span[s:s + window] for s in (batch - batch[0]).tolist()])
+        probabilities = torch.softmax(model(iq.contiguous().to(device)).float(), dim=1)
+        confidence, label = probabilities.max(dim=1)
+        labels.append(label.cpu().numpy())
+        confidences.append(confidence.cpu().numpy())
+        if progress is not None:
+            progress(len(batch), len(starts))
+    return starts, np.concatenate(labels).astype(np.int64), np.concatenate(confidences).astype(np.float32)
+
+
+def _copy_sample_bytes(recording: SigMFRecording, destination: Path) -> None:
+    """Write the recording's sample bytes, as stored (same datatype, no container header), to ``destination``."""
+    handle = recording._handle
+    size = recording.num_samples * dtype_info(recording.datatype)["sample_size"]
+    with open(destination, "wb") as target:
+        if handle.data_buffer is not None:
+            view = handle.data_buffer.getbuffer()
+            target.write(view[handle.data_offset:handle.data_offset + size])
+            view.release()
+            return
+        with open(handle.data_file, "rb") as source:
+            source.seek(handle.data_offset)
+            remaining = size
+            while remaining:
+                chunk = source.read(min(remaining, _COPY_CHUNK_BYTES))
+                if not chunk:
+                    raise ValueError(f"{recording.path}: data ends before its {recording.num_samples} samples")
+                target.write(chunk)
+                remaining -= len(chunk)
+
+
+def _annotated_metadata(recording: SigMFRecording, predictions: list[dict], classify_info: dict) -> dict:
+    global_info = {k: v for k, v in recording.global_info.items() if k not in _LAYOUT_GLOBAL_KEYS}
+    extensions = [e for e in global_info.get("core:extensions", []) if e.get("name") != "rfnet"]
+    global_info["core:extensions"] = extensions + [_EXTENSION]
+    global_info[CLASSIFY_KEY] = classify_info
+    captures = [{k: v for k, v in c.items() if k != "core:header_bytes"} for c in recording._handle.get_captures()]
+    annotations = [dict(a.metadata) for a in recording.annotations] + predictions
+    annotations.sort(key=lambda a: a["core:sample_start"])  # stable: the input's own annotations first
+    return {"global": global_info, "captures": captures, "annotations": annotations}
+
+
+def write_annotated_copy(recording: SigMFRecording, path: Path, predictions: list[dict], classify_info: dict) -> Path:
+    """Write ``recording``'s samples and metadata plus ``predictions`` (annotation dicts) to ``path``.
+
+    ``path`` ends in ``.sigmf`` (archive) or ``.sigmf-meta`` (pair). Validated with ``sigmf`` before any
+    file appears under its final name; data renamed first, then metadata. Returns the metadata / archive path.
+    """
+    names = get_sigmf_filenames(path)
+    data_temporary = temporary_sibling(names["data_fn"], suffix=".sigmf-data")
+    final_temporary = None
+    try:
+        _copy_sample_bytes(recording, data_temporary)
+        handle = sigmf.SigMFFile(metadata=_annotated_metadata(recording, predictions, classify_info),
+                                 data_file=data_temporary)
+        handle.validate()
+        if path.name.endswith(".sigmf"):
+            final_temporary = temporary_sibling(names["archive_fn"])
+            with open(final_temporary, "wb") as archive:
+                handle.archive(name=names["base_fn"].name, fileobj=archive)
+            os.replace(final_temporary, names["archive_fn"])
+            return names["archive_fn"]
+        final_temporary = temporary_sibling(names["meta_fn"])
+        with open(final_temporary, "w", encoding="utf-8") as meta:
+            handle.dump(meta)
+            meta.write("\n")
+        os.replace(data_temporary, names["data_fn"])
+        os.replace(final_temporary, names["meta_fn"])
+        return names["meta_fn"]
+    finally:
+        for temporary in (data_temporary, final_temporary):
+            if temporary is not None:
+                temporary.unlink(missing_ok=True)
+
+
+def classify_recording(
+    recording_path: str | os.PathLike,
+    model_dir: str | os.PathLike,
+    *,
+    out: str | os.PathLike | None = None,
+    window: int | None = None,
+    hop: int | None = None,
+    batch_size: int = 256,
+    device: str | torch.device = "cpu",
+    progress: Callable[[int, int], None] | None = None,
+) -> ClassifyResult:
+    """Classify ``recording_path`` window by window with the model saved in ``model_dir``; write the annotated copy.
+
+    Args:
+        recording_path: ``x.sigmf-meta`` (or ``x.sigmf-data``, ``x``) or a ``x.sigmf`` archive.
+        model_dir: a folder written by :func:`rfnet.models.save` (e.g. ``run/best``).
+        out: output ``.sigmf-meta`` or ``.sigmf`` (default ``<input stem>.rfnet.sigmf-meta`` beside the input).
+        window: samples per window (default: the model's training length; see the module docstring).
+        hop: samples between window starts (default ``window``: back to back, no overlap).
+        batch_size: windows per forward pass.
+        device: where the model runs.
+        progress: ``progress(done, total)`` after each batch: windows it classified, windows in all.
+
+    Raises:
+        FileNotFoundError: no such recording or model folder, or no output folder.
+        ValueError: a corrupt model, a recording shorter than one window, NaN/Inf samples, a bad
+            argument, or an output that would replace the input.
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"--batch-size must be a positive int, got {batch_size!r}")
+    if hop is not None and (isinstance(hop, bool) or not isinstance(hop, int) or hop < 1):
+        raise ValueError(f"--hop must be a positive number of samples, got {hop!r}")
+    destination = output_path(recording_path, out)
+    recording = open_sigmf(recording_path)
+    model, meta = load_classifier(model_dir, device)
+    length, window_note = window_length(model, meta, window)
+    hop = length if hop is None else hop
+    if recording.num_samples < length:
+        raise ValueError(f"{recording_path}: {recording.num_samples} samples, shorter than one "
+                         f"{length}-sample window of model {meta['arch']!r}")
+    warnings = sample_rate_warnings(meta, recording.sample_rate_hz)
+    notes = [window_note] if window_note else []
+    starts, labels, confidences = predict_windows(model, recording, length, hop, batch_size=batch_size,
+                                                  progress=progress)
+    rate = recording.sample_rate_hz
+    classes = list(model.classes)
+    predictions = tuple(
+        WindowPrediction(int(s), float(s) / rate if rate else math.nan, classes[k], float(c))
+        for s, k, c in zip(starts.tolist(), labels.tolist(), confidences.tolist()))
+    generator = f"rfnet {__version__} classify"
+    annotations = [{"core:sample_start": p.start, "core:sample_count": length, "core:label": p.label,
+                    "core:generator": generator, CONFIDENCE_KEY: p.confidence, MODEL_KEY: meta["arch"]}
+                   for p in predictions]
+    classify_info = {"model": str(model_dir), "arch": meta["arch"], "classes": classes,
+                     "window_samples": length, "hop_samples": hop}
+    written = write_annotated_copy(recording, destination, annotations, classify_info)
+    return ClassifyResult(input=Path(recording_path), output=written, model=Path(model_dir), arch=meta["arch"],
+                          window=length, hop=hop, sample_rate_hz=rate, predictions=predictions,
+                          notes=tuple(notes), warnings=tuple(warnings))
+
+
+def format_table(result: ClassifyResult) -> str:
+    """The predictions as a text table: start sample, start time in seconds, class, confidence."""
+    width = max([len("class")] + [len(p.label) for p in result.predictions])
+    rate = result.sample_rate_hz
+    decimals = max(3, math.ceil(-math.log10(result.hop / rate)) + 3) if rate else 0  # hop to 3 digits
+    lines = [f"{'start':>10}  {'time_s':>12}  {'class':<{width}}  confidence"]
+    for p in result.predictions:
+        time = "-" if math.isnan(p.time_s) else f"{p.time_s:.{decimals}f}"
+        lines.append(f"{p.start:>10}  {time:>12}  {p.label:<{width}}  {p.confidence:10.4f}")
+    return "\n".join(lines)
