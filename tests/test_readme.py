@@ -60,3 +60,13 @@ def test_datasets_example_runs_on_the_file_rfnet_synth_writes(tmp_path, monkeypa
     assert tuple(namespace["data"].classes) == ("BPSK", "QPSK")
     assert namespace["iq"].dtype == torch.complex64 and namespace["iq"].shape == (128,)
     assert len(namespace["train"]) + len(namespace["val"]) + len(namespace["test"]) == len(namespace["data"])
+
+
+def test_classifier_example_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(python_blocks_under("### The spectrogram front end and the classifier")[0], namespace)
+    assert tuple(namespace["images"].shape) == (4, 3, 67, 67)
+    assert tuple(namespace["logits"].shape) == (4, 3)
+    torch.testing.assert_close(namespace["same"].eval()(namespace["iq"]), namespace["model"].eval()(namespace["iq"]))
+    assert namespace["same"].classes == ["BPSK", "QPSK", "8PSK"]
