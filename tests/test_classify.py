@@ -11,7 +11,7 @@ import torch
 
 from rfnet.cli import main
 from rfnet.data.sigmf_io import SigMFWriter, open_sigmf
-from rfnet.jobs.classify import CONFIDENCE_KEY, MODEL_KEY, classify_recording
+from rfnet.jobs.classify import CONFIDENCE_KEY, MODEL_KEY, classify_recording, sample_rate_warnings
 from rfnet.models import SpectrogramClassifier, create_model, load, save
 
 CLASSES = ["BPSK", "QPSK", "16QAM", "GMSK", "FM", "AM-DSB-WC"]
@@ -121,17 +121,29 @@ def test_bundled_sample_through_spectrogram_model_into_an_archive_and_back(tmp_p
     assert torch.equal(open_sigmf(result.output).read(), sample.read())
 
 
-def test_sample_rate_is_checked_against_the_models_when_recorded(tmp_path, vtcnn2_dir):
-    capture = write_recording(tmp_path / "capture.sigmf-meta", 256)
-    model_dir = tmp_path / "model"
-    save(load(vtcnn2_dir), model_dir)
-    config = json.loads((model_dir / "config.json").read_text())
-    for trained_hz, expected in ((RATE_HZ, ()), (1e6, ("differs from the model's training rate 1e+06 Hz",))):
-        (model_dir / "config.json").write_text(json.dumps({**config, "sample_rate_hz": trained_hz}))
-        result = classify_recording(capture, model_dir, out=tmp_path / "out.sigmf-meta")
-        assert len(result.warnings) == len(expected)
-        assert all(text in warning for text, warning in zip(expected, result.warnings))
-        assert len(result.predictions) == 2  # a warning, not an error
+def test_run_folder_gives_the_training_window_and_sample_rate(tmp_path, spectrogram_dir):
+    capture = write_recording(tmp_path / "capture.sigmf-meta", 600)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "best").symlink_to(spectrogram_dir, target_is_directory=True)  # as `rfnet finetune` leaves it
+    (run / "job.json").write_text("{")
+    with pytest.raises(ValueError, match="job.json: not valid JSON"):
+        classify_recording(capture, run, out=tmp_path / "out.sigmf-meta")
+    (run / "job.json").write_text(json.dumps({"num_samples": 256, "sample_rate_hz": 1e6}))
+    result = classify_recording(capture, run, out=tmp_path / "out.sigmf-meta")
+    assert result.window == 256 and result.notes == () and result.model == run / "best"
+    assert len(result.predictions) == 2  # a warning, not an error:
+    assert len(result.warnings) == 1 and "differs from the model's training rate 1e+06 Hz" in result.warnings[0]
+
+
+def test_sample_rate_warnings_say_what_was_assumed():
+    assert sample_rate_warnings(2e6, 2e6) == []
+    (unknown,) = sample_rate_warnings(None, 2e6)
+    assert "unknown" in unknown and "assuming the recording's 2e+06 Hz" in unknown
+    (mismatch,) = sample_rate_warnings(1e6, 2e6)
+    assert "2e+06 Hz differs" in mismatch and "as if it were 1e+06 Hz" in mismatch
+    (no_rate,) = sample_rate_warnings(1e6, None)
+    assert "no core:sample_rate" in no_rate
 
 
 def error_of(capsys, *argv) -> str:
@@ -162,6 +174,7 @@ def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, vtcnn2_dir, c
     (corrupt / "config.json").write_text("{not json")
     assert "not valid JSON" in error_of(capsys, capture, "--model", corrupt)
     assert "takes exactly 128-sample windows" in error_of(capsys, capture, "--model", vtcnn2_dir, "--window", 64)
+    assert "does not exist" in error_of(capsys, capture, "--model", vtcnn2_dir, "--out", tmp_path / "no" / "x")
 
     written = sorted(p.name for p in tmp_path.iterdir() if "sigmf" in p.name)
     assert written == sorted(f"{stem}.sigmf-{part}" for stem in ("short", "nan", "capture")

@@ -1,15 +1,15 @@
 """``rfnet classify``: cut a SigMF recording into windows, classify each, write the predictions as annotations.
 
 >>> from rfnet.jobs.classify import classify_recording, format_table
->>> result = classify_recording("capture.sigmf-meta", "run/best")
+>>> result = classify_recording("capture.sigmf-meta", "run")   # a finetune run folder, or run/best
 >>> print(format_table(result))           # start sample, start time (s), class, confidence
 >>> result.output                          # capture.rfnet.sigmf-meta (+ .sigmf-data): IQ copied, one
 ...                                        # annotation per window
 
 Window length: what the model was trained on. A raw-IQ baseline (VT-CNN2, RadioML ResNet) has it as
 ``num_samples``; a :class:`~rfnet.models.SpectrogramClassifier` does not record it, so it is ``window`` if
-given, else ``num_samples`` from the saved ``config.json`` (inside ``config`` or at the top level) if there,
-else 128 when the front end's ``n_fft`` is below the 1024-sample default's (RadioML 2016 length) and 1024
+given, else ``num_samples`` from the saved ``config.json`` (inside ``config`` or at the top level) or from
+the finetune run's ``job.json``, else 128 when the front end's ``n_fft`` is below the 1024-sample default's (RadioML 2016 length) and 1024
 otherwise (RadioML 2018 length); the result says which was assumed. The model's training sample rate is
 read the same way (``sample_rate_hz``); a recording at another rate, or with either rate unknown, is
 classified anyway, with a warning saying what was assumed (no resampling is done).
@@ -24,6 +24,7 @@ and never over the input.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -42,6 +43,7 @@ from rfnet.data.atomic import temporary_sibling
 from rfnet.data.sigmf_io import SigMFRecording, open_sigmf
 from rfnet.dsp.spectrogram import SpectrogramConfig
 from rfnet.models import SpectrogramClassifier, load, read_config
+from rfnet.models.io import CONFIG_FILE
 
 #: Window lengths a SpectrogramClassifier is assumed to be trained on, by its front end (see module doc).
 SHORT_WINDOW_SAMPLES = 128
@@ -49,6 +51,8 @@ LONG_WINDOW_SAMPLES = 1024
 CONFIDENCE_KEY = "rfnet:confidence"
 MODEL_KEY = "rfnet:model"
 CLASSIFY_KEY = "rfnet:classify"
+#: The settings-and-data record ``rfnet finetune`` writes into a run folder, beside ``best/``.
+RUN_RECORD_FILE = "job.json"
 _EXTENSION = {"name": "rfnet", "version": __version__, "optional": True}
 _COPY_CHUNK_BYTES = 1 << 24
 #: Global / capture fields that describe the input's data file layout, not the samples we write.
@@ -86,71 +90,114 @@ class ClassifyResult:
     warnings: tuple[str, ...]
 
 
-def load_classifier(model_dir: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
-    """The saved model in ``model_dir`` (in eval mode) and its ``config.json`` record.
+@dataclass(frozen=True)
+class SavedClassifier:
+    """A saved classifier and what is known of its training data.
+
+    folder: the saved model folder (``run/best`` when given a finetune run folder ``run``).
+    trained_num_samples: window length it was trained on, or None where nothing records it.
+    trained_sample_rate_hz: sample rate of its training data, or None where nothing records it.
+    """
+
+    model: nn.Module
+    arch: str
+    folder: Path
+    trained_num_samples: int | None
+    trained_sample_rate_hz: float | None
+
+
+def _run_record(run: Path | None) -> dict:
+    """The finetune run's ``job.json`` (settings and data it trained on), or {} when there is none."""
+    path = None if run is None else run / RUN_RECORD_FILE
+    if path is None or not path.is_file():
+        return {}
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(record, dict):
+        raise ValueError(f"{path}: expected a JSON object")
+    return record
+
+
+def _fact(key: str, *sources: dict, kind: type) -> int | float | None:
+    """The first value of ``key`` in ``sources`` that is a positive ``kind`` (int for counts), else None."""
+    for source in sources:
+        value = source.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            if kind is float or isinstance(value, int):
+                return kind(value)
+    return None
+
+
+def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu") -> SavedClassifier:
+    """The classifier saved in ``path`` (in eval mode on ``device``) and its training window and sample rate.
+
+    ``path`` is a model folder written by :func:`rfnet.models.save` or a finetune run folder (``run/``,
+    whose ``best/`` is used). ``num_samples`` and ``sample_rate_hz`` are looked up in the model's config,
+    then at the top level of its ``config.json``, then in the run's ``job.json``.
 
     Raises:
         FileNotFoundError: no such folder, or no config / weights in it.
-        ValueError: a config or weights file that cannot rebuild a model, or a model without ``.classes``.
+        ValueError: a config, weights or run record that cannot be read or rebuild a model, or a model
+            without ``.classes``.
     """
-    model_dir = Path(model_dir)
-    if not model_dir.is_dir():
-        raise FileNotFoundError(f"--model {model_dir}: no such model folder")
-    meta = read_config(model_dir)
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"--model {folder}: no such model folder")
+    if not (folder / CONFIG_FILE).exists() and (folder / "best").is_dir():
+        folder, run = folder / "best", folder
+    else:
+        run = folder.parent if folder.name == "best" else None
+    meta = read_config(folder)
+    record = _run_record(run)
     try:
-        model = load(model_dir, device=device)
+        model = load(folder, device=device)
     except (TypeError, KeyError, RuntimeError) as err:
-        raise ValueError(f"--model {model_dir}: cannot rebuild the saved {meta['arch']!r} model ({err})") from None
+        raise ValueError(f"--model {folder}: cannot rebuild the saved {meta['arch']!r} model ({err})") from None
     if not getattr(model, "classes", None):
-        raise ValueError(f"--model {model_dir}: {meta['arch']!r} is not a signal classifier (it has no class names)")
-    return model.eval(), meta
+        raise ValueError(f"--model {folder}: {meta['arch']!r} is not a signal classifier (it has no class names)")
+    sources = (meta["config"], meta, record)
+    return SavedClassifier(model.eval(), meta["arch"], folder, _fact("num_samples", *sources, kind=int),
+                           _fact("sample_rate_hz", *sources, kind=float))
 
 
-def _recorded(meta: dict, key: str):
-    """A training fact (``num_samples``, ``sample_rate_hz``) from a model's config.json, or None."""
-    value = meta["config"].get(key, meta.get(key))
-    return None if isinstance(value, bool) else value
-
-
-def window_length(model: nn.Module, meta: dict, requested: int | None = None) -> tuple[int, str | None]:
-    """Samples per window for ``model`` and a note saying what was assumed (None when nothing was).
+def window_length(saved: SavedClassifier, requested: int | None = None) -> tuple[int, str | None]:
+    """Samples per window for ``saved`` and a note saying what was assumed (None when nothing was).
 
     Raises ``ValueError`` when ``requested`` contradicts the fixed input length of a raw-IQ model.
     """
     if requested is not None and (isinstance(requested, bool) or not isinstance(requested, int) or requested < 1):
         raise ValueError(f"--window must be a positive number of samples, got {requested!r}")
-    fixed = getattr(model, "num_samples", None)
+    fixed = getattr(saved.model, "num_samples", None)
     if fixed is not None:
         if requested is not None and requested != fixed:
-            raise ValueError(f"--window {requested}: model {meta['arch']!r} takes exactly {fixed}-sample windows")
+            raise ValueError(f"--window {requested}: model {saved.arch!r} takes exactly {fixed}-sample windows")
         return fixed, None
     if requested is not None:
         return requested, None
-    recorded = _recorded(meta, "num_samples")
-    if isinstance(recorded, int) and recorded > 0:
-        return recorded, None
-    n_fft = model.frontend.config.n_fft if isinstance(model, SpectrogramClassifier) else None
-    if n_fft is None:
-        raise ValueError(f"model {meta['arch']!r} records no window length (num_samples); give --window")
-    long_n_fft = SpectrogramConfig.for_length(LONG_WINDOW_SAMPLES).n_fft
-    length = LONG_WINDOW_SAMPLES if n_fft >= long_n_fft else SHORT_WINDOW_SAMPLES
+    if saved.trained_num_samples is not None:
+        return saved.trained_num_samples, None
+    if not isinstance(saved.model, SpectrogramClassifier):
+        raise ValueError(f"model {saved.arch!r} records no window length (num_samples); give --window")
+    n_fft = saved.model.frontend.config.n_fft
+    length = LONG_WINDOW_SAMPLES if n_fft >= SpectrogramConfig.for_length(LONG_WINDOW_SAMPLES).n_fft \
+        else SHORT_WINDOW_SAMPLES
     return length, (f"the model records no training window length; assuming {length} samples from its "
                     f"front end (n_fft={n_fft}); set --window if it was trained on another length")
 
 
-def sample_rate_warnings(meta: dict, recording_rate_hz: float | None) -> list[str]:
+def sample_rate_warnings(trained_hz: float | None, recording_hz: float | None) -> list[str]:
     """Warnings (none when all is well) comparing the recording's sample rate with the model's training rate."""
-    trained = _recorded(meta, "sample_rate_hz")
-    trained = float(trained) if isinstance(trained, (int, float)) else None
-    if recording_rate_hz is None:
+    if recording_hz is None:
         return ["the recording has no core:sample_rate: times are not given and the sample rate "
-                    "cannot be checked against the model's"]
-    if trained is None:
-        return [f"the model's training sample rate is unknown (no sample_rate_hz in its config); assuming "
-                    f"the recording's {recording_rate_hz:g} Hz matches it"]
-    if not math.isclose(trained, recording_rate_hz, rel_tol=1e-9):
-        return [f"the recording's sample rate {recording_rate_hz:g} Hz differs from the model's training "
-                    f"rate {trained:g} Hz; classifying without resampling, as if it were {trained:g} Hz"]
+                "cannot be checked against the model's"]
+    if trained_hz is None:
+        return [f"the model's training sample rate is unknown (no sample_rate_hz recorded with it); assuming "
+                f"the recording's {recording_hz:g} Hz matches it"]
+    if not math.isclose(trained_hz, recording_hz, rel_tol=1e-9):
+        return [f"the recording's sample rate {recording_hz:g} Hz differs from the model's training "
+                f"rate {trained_hz:g} Hz; classifying without resampling, as if it were {trained_hz:g} Hz"]
     return []
 
 
@@ -164,6 +211,8 @@ def output_path(input_path: str | os.PathLike, out: str | os.PathLike | None = N
     if out is None:
         return inputs["meta_fn"].with_name(f"{inputs['base_fn'].name}.rfnet.sigmf-meta")
     out = Path(out)
+    if not out.parent.is_dir():
+        raise FileNotFoundError(f"--out {out}: output folder {out.parent} does not exist")
     outputs = get_sigmf_filenames(out)
     input_files = [inputs[k] for k in ("meta_fn", "data_fn", "archive_fn")]
     output_files = [outputs[k] for k in ("meta_fn", "data_fn", "archive_fn")]
@@ -292,7 +341,8 @@ def classify_recording(
 
     Args:
         recording_path: ``x.sigmf-meta`` (or ``x.sigmf-data``, ``x``) or a ``x.sigmf`` archive.
-        model_dir: a folder written by :func:`rfnet.models.save` (e.g. ``run/best``).
+        model_dir: a folder written by :func:`rfnet.models.save` (e.g. ``run/best``) or a finetune run
+            folder (``run``; its ``best/`` is used).
         out: output ``.sigmf-meta`` or ``.sigmf`` (default ``<input stem>.rfnet.sigmf-meta`` beside the input).
         window: samples per window (default: the model's training length; see the module docstring).
         hop: samples between window starts (default ``window``: back to back, no overlap).
@@ -311,29 +361,29 @@ def classify_recording(
         raise ValueError(f"--hop must be a positive number of samples, got {hop!r}")
     destination = output_path(recording_path, out)
     recording = open_sigmf(recording_path)
-    model, meta = load_classifier(model_dir, device)
-    length, window_note = window_length(model, meta, window)
+    saved = load_classifier(model_dir, device)
+    length, window_note = window_length(saved, window)
     hop = length if hop is None else hop
     if recording.num_samples < length:
         raise ValueError(f"{recording_path}: {recording.num_samples} samples, shorter than one "
-                         f"{length}-sample window of model {meta['arch']!r}")
-    warnings = sample_rate_warnings(meta, recording.sample_rate_hz)
+                         f"{length}-sample window of model {saved.arch!r}")
+    warnings = sample_rate_warnings(saved.trained_sample_rate_hz, recording.sample_rate_hz)
     notes = [window_note] if window_note else []
-    starts, labels, confidences = predict_windows(model, recording, length, hop, batch_size=batch_size,
+    starts, labels, confidences = predict_windows(saved.model, recording, length, hop, batch_size=batch_size,
                                                   progress=progress)
     rate = recording.sample_rate_hz
-    classes = list(model.classes)
+    classes = list(saved.model.classes)
     predictions = tuple(
         WindowPrediction(int(s), float(s) / rate if rate else math.nan, classes[k], float(c))
         for s, k, c in zip(starts.tolist(), labels.tolist(), confidences.tolist()))
     generator = f"rfnet {__version__} classify"
     annotations = [{"core:sample_start": p.start, "core:sample_count": length, "core:label": p.label,
-                    "core:generator": generator, CONFIDENCE_KEY: p.confidence, MODEL_KEY: meta["arch"]}
+                    "core:generator": generator, CONFIDENCE_KEY: p.confidence, MODEL_KEY: saved.arch}
                    for p in predictions]
-    classify_info = {"model": str(model_dir), "arch": meta["arch"], "classes": classes,
+    classify_info = {"model": str(saved.folder), "arch": saved.arch, "classes": classes,
                      "window_samples": length, "hop_samples": hop}
     written = write_annotated_copy(recording, destination, annotations, classify_info)
-    return ClassifyResult(input=Path(recording_path), output=written, model=Path(model_dir), arch=meta["arch"],
+    return ClassifyResult(input=Path(recording_path), output=written, model=saved.folder, arch=saved.arch,
                           window=length, hop=hop, sample_rate_hz=rate, predictions=predictions,
                           notes=tuple(notes), warnings=tuple(warnings))
 
