@@ -9,8 +9,8 @@
 Window length: what the model was trained on. A raw-IQ baseline (VT-CNN2, RadioML ResNet) has it as
 ``num_samples``; a :class:`~rfnet.models.SpectrogramClassifier` does not record it, so it is ``window`` if
 given, else ``num_samples`` from the saved ``config.json`` (inside ``config`` or at the top level) or from
-the finetune run's ``job.json``, else 128 when the front end's ``n_fft`` is below the 1024-sample default's (RadioML 2016 length) and 1024
-otherwise (RadioML 2018 length); the result says which was assumed. The model's training sample rate is
+the finetune run's ``job.json``, else 128 (RadioML 2016's length) when the front end's ``n_fft`` is below
+the 1024-sample default's and 1024 (RadioML 2018's) otherwise; the result's notes say so. The model's training sample rate is
 read the same way (``sample_rate_hz``); a recording at another rate, or with either rate unknown, is
 classified anyway, with a warning saying what was assumed (no resampling is done).
 
@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
