@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
         "rfnet:confidence, rfnet:model). The input is never overwritten.",
     )
     classify.add_argument("recording", help="x.sigmf-meta (with x.sigmf-data beside it) or an x.sigmf archive")
-    classify.add_argument("--model", required=True, help="a saved model folder, e.g. run/best")
+    classify.add_argument("--model", required=True, help="a finetune run folder (run/) or a saved model folder (run/best)")
     classify.add_argument("--out", help="output .sigmf-meta or .sigmf archive "
                           "(default: <input stem>.rfnet.sigmf-meta beside the input)")
     classify.add_argument("--window", type=int, help="samples per window (default: the model's training length; "
