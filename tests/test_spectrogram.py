@@ -197,7 +197,7 @@ def test_gradients_reach_the_iq(mapping):
     frontend = Spectrogram(SpectrogramConfig.for_length(128, channel_mapping=mapping,
                                                         imagenet_normalize=True))
     iq = random_iq(3, 128).requires_grad_(True)
-    weights = torch.randn(3, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    weights = torch.randn(3, 3, 227, 227, generator=torch.Generator().manual_seed(1))
     (frontend(iq) * weights).sum().backward()
     assert iq.grad is not None and iq.grad.dtype == torch.complex64
     assert torch.isfinite(torch.view_as_real(iq.grad)).all()
@@ -286,6 +286,9 @@ def test_bad_config(kwargs, field):
 def test_bad_for_length():
     with pytest.raises(ValueError, match="num_samples"):
         SpectrogramConfig.for_length(0)
+    with pytest.raises(ValueError, match="shorter than the STFT window"):
+        SpectrogramConfig.for_length(10)
+    assert SpectrogramConfig.for_length(10, n_fft=8).n_fft == 8
 
 
 # --- bad input ------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ from torch import nn
 
 from rfnet.dsp.power import check_iq
 
-__all__ = ["CHANNEL_MAPPINGS", "IMAGENET_MEAN", "IMAGENET_STD", "WINDOWS", "Spectrogram",
+__all__ = ["CHANNEL_MAPPINGS", "DEFAULTS_BY_LENGTH", "IMAGENET_MEAN", "IMAGENET_STD", "WINDOWS", "Spectrogram",
            "SpectrogramConfig", "bilinear_matrix", "make_window"]
 
 WINDOWS = ("hann", "hamming", "blackman", "rectangular")
@@ -83,10 +83,10 @@ class SpectrogramConfig:
 
     n_fft: int = 16
     hop_length: int = 2
-    window: str = "hann"
+    window: str = "rectangular"
     center: bool = True
     floor_db: float = -60.0
-    image_size: tuple[int, int] | None = (64, 64)
+    image_size: tuple[int, int] | None = (227, 227)
     channels: int = 3
     channel_mapping: str = "repeat"
     imagenet_normalize: bool = False
@@ -127,22 +127,36 @@ class SpectrogramConfig:
 
     @classmethod
     def for_length(cls, num_samples: int, **overrides) -> "SpectrogramConfig":
-        """Defaults for signals of ``num_samples`` samples: RadioML 2016 (128) and RadioML 2018 (1024)
-        lengths, chosen by ``benchmarks/frontend_ablation.py``; other lengths take the nearer of the
-        two. ``overrides`` replace single fields (e.g. ``image_size=(227, 227)``)."""
+        """Defaults for signals of ``num_samples`` samples: ``DEFAULTS_BY_LENGTH`` for RadioML 2016 (128)
+        and RadioML 2018 (1024) lengths (other lengths take the nearer of the two, on a log scale).
+        ``overrides`` replace single fields (e.g. ``image_size=(67, 67)``). A signal shorter than the
+        window is a ``ValueError``."""
         if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
             raise ValueError(f"num_samples must be a positive int, got {num_samples!r}")
-        if num_samples <= 362:  # geometric mean of 128 and 1024
-            defaults = dict(n_fft=16, hop_length=2, window="hann", image_size=(64, 64))
-        else:
-            defaults = dict(n_fft=64, hop_length=8, window="hann", image_size=(64, 64))
-        return cls(**{**defaults, **overrides})
+        nearest = min(DEFAULTS_BY_LENGTH, key=lambda length: abs(math.log(num_samples / length)))
+        config = cls(**{**DEFAULTS_BY_LENGTH[nearest], **overrides})
+        if num_samples < config.n_fft:
+            raise ValueError(f"num_samples={num_samples} is shorter than the STFT window "
+                             f"(n_fft={config.n_fft}); pass a smaller n_fft")
+        return config
 
     def num_frames(self, num_samples: int) -> int:
         """STFT frames (image columns before resizing) for signals of ``num_samples`` samples."""
         if self.center:
             return 1 + num_samples // self.hop_length
         return 1 + (num_samples - self.n_fft) // self.hop_length
+
+
+DEFAULTS_BY_LENGTH: dict[int, dict] = {
+    # Chosen by benchmarks/frontend_ablation.py (a small CNN proxy on synthetic RadioML-style data;
+    # table and command in benchmarks/RESULTS.md, "Spectrogram front end"). image_size is AlexNet's
+    # native 227x227 input (``create_model("alexnet")``), not a result of the ablation.
+    128: dict(n_fft=16, hop_length=2, window="rectangular", channel_mapping="repeat",
+              image_size=(227, 227)),
+    1024: dict(n_fft=64, hop_length=8, window="blackman", channel_mapping="repeat",
+               image_size=(227, 227)),
+}
+"""Signal length (samples) -> the ``SpectrogramConfig`` fields ``for_length`` sets."""
 
 
 def make_window(name: str, length: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
