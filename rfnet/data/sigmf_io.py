@@ -64,6 +64,7 @@ class SigMFRecording:
         center_frequency_hz: ``core:frequency`` of the first capture or None.
         num_samples: complex samples in the data.
         annotations: in the file's order.
+        captures: the metadata's ``captures`` objects.
         global_info: the metadata's ``global`` object.
     """
 
@@ -74,6 +75,7 @@ class SigMFRecording:
         self.datatype = self.global_info["core:datatype"]
         self.sample_rate_hz = self.global_info.get("core:sample_rate")
         captures = handle.get_captures()
+        self.captures = tuple(captures)
         self.center_frequency_hz = captures[0].get("core:frequency") if captures else None
         self.num_samples = int(handle.sample_count)
         self.annotations = tuple(
@@ -85,6 +87,27 @@ class SigMFRecording:
             )
             for item in handle.get_annotations()
         )
+
+    def copy_sample_bytes(self, destination: Path, chunk_bytes: int = 1 << 24) -> None:
+        """Write the samples as stored (same datatype, no container header) to ``destination``,
+        ``chunk_bytes`` at a time."""
+        size = self.num_samples * sigmf.sigmffile.dtype_info(self.datatype)["sample_size"]
+        handle = self._handle
+        with open(destination, "wb") as target:
+            if handle.data_buffer is not None:  # a .sigmf archive read into memory
+                view = handle.data_buffer.getbuffer()
+                target.write(view[handle.data_offset:handle.data_offset + size])
+                view.release()
+                return
+            with open(handle.data_file, "rb") as source:
+                source.seek(handle.data_offset)
+                remaining = size
+                while remaining:
+                    chunk = source.read(min(remaining, chunk_bytes))
+                    if not chunk:
+                        raise ValueError(f"{self.path}: data ends before its {self.num_samples} samples")
+                    target.write(chunk)
+                    remaining -= len(chunk)
 
     def read(self, start: int = 0, count: int | None = None) -> torch.Tensor:
         """Samples ``[start, start + count)`` as complex64 ``[count]`` (fixed point scaled to [-1, 1)).

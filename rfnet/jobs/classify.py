@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import sigmf
 import torch
-from sigmf.sigmffile import dtype_info, get_sigmf_filenames
+from sigmf.sigmffile import get_sigmf_filenames
 from torch import nn
 
 from rfnet import __version__
@@ -53,7 +53,6 @@ CLASSIFY_KEY = "rfnet:classify"
 #: The settings-and-data record ``rfnet finetune`` writes into a run folder, beside ``best/``.
 RUN_RECORD_FILE = "job.json"
 _EXTENSION = {"name": "rfnet", "version": __version__, "optional": True}
-_COPY_CHUNK_BYTES = 1 << 24
 #: Global / capture fields that describe the input's data file layout, not the samples we write.
 _LAYOUT_GLOBAL_KEYS = ("core:sha512", "core:dataset", "core:metadata_only", "core:trailing_bytes")
 
@@ -260,33 +259,12 @@ def predict_windows(
     return starts, np.concatenate(labels).astype(np.int64), np.concatenate(confidences).astype(np.float32)
 
 
-def _copy_sample_bytes(recording: SigMFRecording, destination: Path) -> None:
-    """Write the recording's sample bytes, as stored (same datatype, no container header), to ``destination``."""
-    handle = recording._handle
-    size = recording.num_samples * dtype_info(recording.datatype)["sample_size"]
-    with open(destination, "wb") as target:
-        if handle.data_buffer is not None:
-            view = handle.data_buffer.getbuffer()
-            target.write(view[handle.data_offset:handle.data_offset + size])
-            view.release()
-            return
-        with open(handle.data_file, "rb") as source:
-            source.seek(handle.data_offset)
-            remaining = size
-            while remaining:
-                chunk = source.read(min(remaining, _COPY_CHUNK_BYTES))
-                if not chunk:
-                    raise ValueError(f"{recording.path}: data ends before its {recording.num_samples} samples")
-                target.write(chunk)
-                remaining -= len(chunk)
-
-
 def _annotated_metadata(recording: SigMFRecording, predictions: list[dict], classify_info: dict) -> dict:
     global_info = {k: v for k, v in recording.global_info.items() if k not in _LAYOUT_GLOBAL_KEYS}
     extensions = [e for e in global_info.get("core:extensions", []) if e.get("name") != "rfnet"]
     global_info["core:extensions"] = extensions + [_EXTENSION]
     global_info[CLASSIFY_KEY] = classify_info
-    captures = [{k: v for k, v in c.items() if k != "core:header_bytes"} for c in recording._handle.get_captures()]
+    captures = [{k: v for k, v in c.items() if k != "core:header_bytes"} for c in recording.captures]
     annotations = [dict(a.metadata) for a in recording.annotations] + predictions
     annotations.sort(key=lambda a: a["core:sample_start"])  # stable: the input's own annotations first
     return {"global": global_info, "captures": captures, "annotations": annotations}
@@ -302,7 +280,7 @@ def write_annotated_copy(recording: SigMFRecording, path: Path, predictions: lis
     data_temporary = temporary_sibling(names["data_fn"], suffix=".sigmf-data")
     final_temporary = None
     try:
-        _copy_sample_bytes(recording, data_temporary)
+        recording.copy_sample_bytes(data_temporary)
         handle = sigmf.SigMFFile(metadata=_annotated_metadata(recording, predictions, classify_info),
                                  data_file=data_temporary)
         handle.validate()
