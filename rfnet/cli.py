@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -74,6 +75,71 @@ def _classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _snr_range(args: argparse.Namespace) -> tuple[float, float] | None:
+    if args.snr_min is None and args.snr_max is None:
+        return None
+    return (-math.inf if args.snr_min is None else args.snr_min, math.inf if args.snr_max is None else args.snr_max)
+
+
+def _classes(text: str | None) -> tuple[str, ...] | None:
+    return tuple(name.strip() for name in text.split(",") if name.strip()) if text else None
+
+
+def _finetune(args: argparse.Namespace) -> int:
+    from rfnet.jobs.finetune import FinetuneJob, finetune, format_outcome
+
+    job = FinetuneJob(
+        data=args.data, out=args.out, backbone=args.backbone, model=args.model, freeze_up_to=args.freeze_up_to,
+        lr=args.lr, lr_backbone=args.lr_backbone, lr_head=args.lr_head, weight_decay=args.weight_decay,
+        epochs=args.epochs, batch_size=args.batch_size, classes=_classes(args.classes),
+        snr_range=_snr_range(args), per_class_snr=args.per_class_snr, window_samples=args.window,
+        image_size=args.image_size, imagenet_normalize=args.imagenet_normalize, device=args.device,
+        seed=args.seed, resume=args.resume, progress=not args.quiet,
+    )
+    try:
+        outcome = finetune(job)
+    except KeyboardInterrupt:
+        print(f"rfnet finetune: interrupted; continue with the same arguments and --resume "
+              f"(from the last checkpoint in {args.out})", file=sys.stderr)
+        return 130
+    print(format_outcome(outcome))
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from rfnet.jobs.evaluate import EvaluateJob, evaluate
+    from rfnet.train.distributed import resolve_device
+
+    evaluate(EvaluateJob(
+        model=args.model, data=args.data, out=args.out, classes=_classes(args.classes), snr_range=_snr_range(args),
+        per_class_snr=args.per_class_snr, seed=args.seed, window_samples=args.window, batch_size=args.batch_size,
+        device=resolve_device(args.device), progress=not args.quiet,
+    ))
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    import dataclasses
+    import time
+
+    from rfnet.jobs.demo import DemoConfig, run_demo
+
+    config = DemoConfig.quick() if args.quick else DemoConfig.default()
+    overrides = {"per_class_snr": args.per_class_snr, "epochs": args.epochs, "device": args.device,
+                 "seed": args.seed}
+    config = dataclasses.replace(config, **{name: value for name, value in overrides.items() if value is not None})
+    out = args.out or time.strftime("rfnet-demo-%Y%m%d-%H%M%S")
+    try:
+        summary = run_demo(config, out, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(f"rfnet demo: interrupted; partial results in {out}", file=sys.stderr)
+        return 130
+    print()
+    print(summary)
+    print(f"report and figures: {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rfnet",
@@ -135,6 +201,88 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda, cuda:1, ...")
     classify.add_argument("--quiet", action="store_true", help="no progress bar")
     classify.set_defaults(run=_classify)
+
+    snr_help = "keep examples with SNR >= this (dB)", "keep examples with SNR <= this (dB)"
+    data_help = ("a RadioML 2016 pickle, a RadioML 2018 HDF5 file, a SigMF recording or a folder of them, or a "
+                 "synthetic preset (rml2016, rml2018) generated into the output folder")
+    finetune = commands.add_parser(
+        "finetune",
+        help="train a classifier (AlexNet on spectrograms, or a raw-IQ baseline) and report on the test split",
+        description="Split the data 80/10/10 (stratified by class and SNR; SigMF data by recording), train, "
+        "keep the best model by validation accuracy (OUT/best), and evaluate it on the test split "
+        "(OUT/report: metrics.json and figures, temperature fitted on the validation split). "
+        "Ctrl-C and --resume continue an interrupted run.",
+    )
+    finetune.add_argument("--data", required=True, help=data_help)
+    finetune.add_argument("--out", required=True, help="run folder (checkpoint, best/, metrics.jsonl, report/)")
+    finetune.add_argument("--backbone", default="scratch",
+                          help="'scratch' (default), a saved AlexNet folder (gets a new head for the data's "
+                          "classes) or a saved classifier folder such as an earlier run's best/ (continued; "
+                          "its head is replaced if its classes differ from the data's)")
+    finetune.add_argument("--model", default="alexnet", choices=["alexnet", "alexnet_tv", "vtcnn2", "radioml_resnet"],
+                          help="with --backbone scratch: AlexNet on spectrograms (paper or torchvision layout, "
+                          "PyTorch default init) or a baseline on raw IQ (default alexnet)")
+    finetune.add_argument("--freeze-up-to", metavar="LAYER",
+                          help="freeze the AlexNet backbone up to and including this layer (conv1 ... fc7)")
+    finetune.add_argument("--lr", type=float, default=3e-4, help="AdamW learning rate (default 3e-4)")
+    finetune.add_argument("--lr-backbone", type=float, help="learning rate of conv1-fc7 (default --lr)")
+    finetune.add_argument("--lr-head", type=float, help="learning rate of fc8, the new head (default --lr)")
+    finetune.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay (default 0.01)")
+    finetune.add_argument("--epochs", type=int, default=10)
+    finetune.add_argument("--batch-size", type=int, default=64)
+    finetune.add_argument("--snr-min", type=float, help=snr_help[0])
+    finetune.add_argument("--snr-max", type=float, help=snr_help[1])
+    finetune.add_argument("--classes", help="comma-separated class subset, in label order")
+    finetune.add_argument("--per-class-snr", type=int, help="synthetic presets: examples per (class, SNR)")
+    finetune.add_argument("--window", type=int, default=128, help="SigMF data: samples per window (default 128)")
+    finetune.add_argument("--image-size", type=int,
+                          help="spectrogram side in pixels (default 67; alexnet needs >= 67, alexnet_tv >= 63)")
+    finetune.add_argument("--imagenet-normalize", action="store_true",
+                          help="ImageNet mean/std on the spectrogram (for an ImageNet-trained --backbone)")
+    finetune.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda, cuda:1, ...")
+    finetune.add_argument("--seed", type=int, default=0, help="seeds the data, split, model and training")
+    finetune.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    finetune.add_argument("--quiet", action="store_true", help="no progress bars")
+    finetune.set_defaults(run=_finetune)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="evaluate a saved classifier: accuracy by SNR and class, confusion matrices, calibration",
+        description="Write metrics.json and figures (accuracy vs SNR, confusion matrices for all SNRs and for "
+        "high SNR, reliability diagram) and print a summary. A finetune run folder is evaluated on its own "
+        "test split (temperature fitted on its validation split) unless --data names other data; other data "
+        "is evaluated whole, with 20% held out to fit the temperature.",
+    )
+    evaluate.add_argument("--model", required=True, help="a finetune run folder or a saved model folder")
+    evaluate.add_argument("--data", help=data_help + " (default: the run's own data)")
+    evaluate.add_argument("--out", help="report folder (default MODEL/evaluation)")
+    evaluate.add_argument("--snr-min", type=float, help=snr_help[0])
+    evaluate.add_argument("--snr-max", type=float, help=snr_help[1])
+    evaluate.add_argument("--classes", help="comma-separated class subset of the data, in the model's order")
+    evaluate.add_argument("--per-class-snr", type=int, help="synthetic presets: examples per (class, SNR)")
+    evaluate.add_argument("--seed", type=int, default=0, help="synthetic presets: generator seed; calibration split")
+    evaluate.add_argument("--window", type=int, help="SigMF data: samples per window (default: the model's)")
+    evaluate.add_argument("--batch-size", type=int, default=256)
+    evaluate.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda, ...")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bars")
+    evaluate.set_defaults(run=_evaluate)
+
+    demo = commands.add_parser(
+        "demo",
+        help="generate RadioML-2016-style data, train AlexNet and VT-CNN2 on it, compare them",
+        description="With no arguments (about 10 minutes on 2 CPU cores): generate a small synthetic "
+        "RadioML-2016-style dataset, train the AlexNet spectrogram classifier and VT-CNN2 on the same split, "
+        "evaluate both on the same test split, print accuracy by SNR side by side and write reports and "
+        "figures to a folder named on the last line. Flags scale it up.",
+    )
+    demo.add_argument("--quick", action="store_true", help="a tiny size that runs in seconds (for tests)")
+    demo.add_argument("--out", help="output folder, new or empty (default rfnet-demo-<date>-<time>)")
+    demo.add_argument("--per-class-snr", type=int, help="examples per (class, SNR) (default 40)")
+    demo.add_argument("--epochs", type=int, help="AlexNet training epochs (default 3)")
+    demo.add_argument("--device", help="auto (default: cuda if available), cpu, cuda, ...")
+    demo.add_argument("--seed", type=int, help="data, split and training seed (default 0)")
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    demo.set_defaults(run=_demo)
     return parser
 
 

@@ -1,0 +1,262 @@
+"""``rfnet finetune``: train a classifier on labelled IQ, keep the best model, and report on the test split.
+
+    from rfnet.jobs.finetune import FinetuneJob, finetune
+    outcome = finetune(FinetuneJob(data="rml2016", out="run", per_class_snr=50, epochs=2))
+
+The run folder holds ``job.json`` (these settings and the data they resolved to), ``splits.npz`` (the
+train / validation / test indices), the engine's ``checkpoint.pt``, ``best/`` and ``metrics.jsonl``, and
+``report/`` (:func:`rfnet.evaluation.write_report` of the best model on the test split, with a
+temperature fitted on the validation split). A preset is generated into ``data.h5`` there.
+
+Which model trains:
+
+- ``--backbone scratch`` (default): a fresh model named by ``--model``. ``alexnet`` / ``alexnet_tv`` are
+  spectrogram classifiers (front end + AlexNet) with PyTorch's default initialisation, the one that trains
+  in a short budget (``benchmarks/RESULTS.md``); ``vtcnn2`` / ``radioml_resnet`` are the raw-IQ baselines.
+- ``--backbone DIR`` holding a saved AlexNet (e.g. an ImageNet run's ``best/``): wrapped by
+  :meth:`SpectrogramClassifier.from_backbone`, i.e. its fc8 replaced by a fresh head for the data's
+  classes; ``--imagenet-normalize`` for ImageNet-trained weights.
+- ``--backbone DIR`` holding a saved classifier (a previous run's ``best/``): training continues from it.
+  If its classes are the data's (the data is labelled in the model's order when the names are the same)
+  the head is kept; otherwise the head is reset
+  to the data's classes (a note says so) and the backbone and front end are kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from torch import nn
+
+from rfnet.data.atomic import atomic_output
+from rfnet.dsp.spectrogram import SpectrogramConfig
+from rfnet.jobs.datasets import DataSpec, LabelledData, open_data
+from rfnet.jobs.evaluate import evaluate_split
+from rfnet.models import AlexNetBackbone, SpectrogramClassifier, create_model, load, read_config
+from rfnet.train import TrainConfig, Trainer
+
+ALEXNET_MODELS = ("alexnet", "alexnet_tv")
+BASELINE_MODELS = ("vtcnn2", "radioml_resnet")
+MODELS = ALEXNET_MODELS + BASELINE_MODELS
+DEFAULT_IMAGE_SIZE = 67
+"""Spectrogram image side in pixels: the smallest the paper AlexNet takes (alexnet_tv takes 63 and up)."""
+
+JOB_FILE = "job.json"
+SPLITS_FILE = "splits.npz"
+REPORT_DIR = "report"
+
+
+@dataclass(frozen=True)
+class FinetuneJob:
+    """Every setting of one fine-tuning run.
+
+    Attributes:
+        data: the ``--data`` spec (see :mod:`rfnet.jobs.datasets`).
+        out: the run folder.
+        backbone: ``"scratch"`` or a saved model folder (see the module docstring).
+        model: one of :data:`MODELS`, for ``backbone="scratch"``.
+        freeze_up_to: AlexNet layer (``conv1`` … ``fc7``) up to which the backbone is frozen.
+        lr: base learning rate (AdamW); ``lr_backbone`` (conv1-fc7) and ``lr_head`` (fc8) override it for
+            the AlexNet models.
+        weight_decay: AdamW's decoupled weight decay.
+        epochs, batch_size: training length and micro-batch (examples).
+        classes: class subset, in label order; snr_range: ``(low_db, high_db)`` kept for training.
+        per_class_snr, synth_snr_range, synth_snr_step_db: size of a generated preset.
+        window_samples: samples per window cut from SigMF recordings.
+        image_size: spectrogram side in pixels (``None``: :data:`DEFAULT_IMAGE_SIZE`, or the backbone's
+            minimum if larger).
+        imagenet_normalize: ImageNet mean/std on the spectrogram (for ImageNet-trained backbones).
+        device: ``"auto"``, ``"cpu"``, ``"cuda"``, ...; seed: seeds the split, the model and training.
+        resume: continue the interrupted run in ``out``.
+        progress: show progress bars.
+    """
+
+    data: str
+    out: str
+    backbone: str = "scratch"
+    model: str = "alexnet"
+    freeze_up_to: str | None = None
+    lr: float = 3e-4
+    lr_backbone: float | None = None
+    lr_head: float | None = None
+    weight_decay: float = 0.01
+    epochs: int = 10
+    batch_size: int = 64
+    classes: tuple[str, ...] | None = None
+    snr_range: tuple[float, float] | None = None
+    per_class_snr: int | None = None
+    synth_snr_range: tuple[int, int] | None = None
+    synth_snr_step_db: int | None = None
+    window_samples: int = 128
+    image_size: int | None = None
+    imagenet_normalize: bool = False
+    device: str = "auto"
+    seed: int = 0
+    resume: bool = False
+    progress: bool = True
+
+    def data_spec(self) -> DataSpec:
+        return DataSpec(self.data, classes=self.classes, snr_range=self.snr_range,
+                        window_samples=self.window_samples, per_class_snr=self.per_class_snr,
+                        synth_snr_range=self.synth_snr_range, synth_snr_step_db=self.synth_snr_step_db,
+                        seed=self.seed)
+
+
+@dataclass(frozen=True)
+class FinetuneOutcome:
+    """What a run produced: the engine's result, the test report's metrics and the paths."""
+
+    best_accuracy: float  # validation accuracy of the best epoch (fraction)
+    best_epoch: int
+    metrics: dict  # rfnet.evaluation.compute_metrics of the best model on the test split
+    run_dir: Path
+    best_dir: Path
+    report_dir: Path
+
+
+def finetune(job: FinetuneJob) -> FinetuneOutcome:
+    """Open and split the data, build the model, train it, and report on the test split."""
+    if job.model not in MODELS:
+        raise ValueError(f"--model {job.model!r}: choose one of {list(MODELS)}")
+    out = Path(job.out)
+    checkpoint = out / "checkpoint.pt"
+    if checkpoint.exists() and not job.resume:
+        raise ValueError(f"{checkpoint} exists: pass --resume to continue that run, or choose another --out")
+    if job.resume and not checkpoint.exists():
+        raise FileNotFoundError(f"{checkpoint}: no interrupted run to resume in {out}")
+    data = open_data(job.data_spec(), out)
+    saved_classes = _saved_classes(job.backbone)
+    if job.classes is None and saved_classes and sorted(saved_classes) == sorted(data.classes) \
+            and list(saved_classes) != list(data.classes):
+        data = open_data(dataclasses.replace(job.data_spec(), classes=tuple(saved_classes)), out)
+    train_idx, val_idx, test_idx = data.split(job.seed)
+    model, note = build_model(job, data)
+    if note:
+        print(note, flush=True)
+    groups = _param_groups(job, model)
+    config = TrainConfig(epochs=job.epochs, batch_size=job.batch_size, optimizer="adamw", lr=job.lr,
+                         weight_decay=job.weight_decay, seed=job.seed, device=job.device,
+                         progress_bar=job.progress)
+    out.mkdir(parents=True, exist_ok=True)
+    trainer = Trainer(model, data.subset(train_idx), data.subset(val_idx), config, out,
+                      param_groups=groups, resume=job.resume)
+    _write_run_record(out, job, data, (train_idx, val_idx, test_idx))
+    result = trainer.fit()
+    best = load(result.paths["best"])
+    title = f"{best.arch if job.model in BASELINE_MODELS else job.model}"
+    metrics = evaluate_split(best, data.subset(val_idx), data.subset(test_idx), out / REPORT_DIR,
+                             batch_size=max(job.batch_size, 256), device=trainer.device, title=title,
+                             progress=job.progress)
+    return FinetuneOutcome(result.best_accuracy, result.best_epoch, metrics, out, result.paths["best"],
+                           out / REPORT_DIR)
+
+
+def build_model(job: FinetuneJob, data: LabelledData) -> tuple[nn.Module, str | None]:
+    """The model to train and, when the saved model's head was replaced, a note saying so."""
+    classes = list(data.classes)
+    if job.backbone == "scratch":
+        if job.model in BASELINE_MODELS:
+            _check_alexnet_options(job, job.model)
+            return create_model(job.model, classes=classes, num_samples=data.num_samples), None
+        backbone_config = {"init": "torchvision"}
+        return SpectrogramClassifier(classes, _frontend(job, data, job.model), backbone=job.model,
+                                     backbone_config=backbone_config), None
+    folder = Path(job.backbone)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"--backbone {folder}: no such folder (give a saved model folder or 'scratch')")
+    arch = read_config(folder)["arch"]
+    saved = load(folder)
+    if isinstance(saved, AlexNetBackbone):
+        model = SpectrogramClassifier.from_backbone(saved, classes, _frontend(job, data, saved.arch))
+        return model, None
+    if isinstance(saved, SpectrogramClassifier):
+        if list(saved.classes) == classes:
+            return saved, None
+        model = SpectrogramClassifier.from_backbone(saved.backbone, classes, saved.frontend.config)
+        return model, (f"--backbone {folder}: its classes {list(saved.classes)} are not the data's {classes}; "
+                       "keeping its backbone and front end, with a new head for the data's classes")
+    if arch in BASELINE_MODELS:
+        _check_alexnet_options(job, arch)
+        from rfnet.models import check_classes
+
+        check_classes(saved, classes)
+        return saved, None
+    raise ValueError(f"--backbone {folder}: a saved {arch!r}, not an AlexNet backbone or a classifier")
+
+
+def _saved_classes(backbone: str) -> list[str] | None:
+    """The class names of a saved model folder, if it is one and has them (to label the data alike)."""
+    if backbone == "scratch" or not (Path(backbone) / "config.json").is_file():
+        return None
+    classes = read_config(backbone)["config"].get("classes")
+    return list(classes) if isinstance(classes, list) else None
+
+
+def _frontend(job: FinetuneJob, data: LabelledData, backbone: str) -> SpectrogramConfig:
+    minimum = {"alexnet": 67, "alexnet_tv": 63}.get(backbone, DEFAULT_IMAGE_SIZE)
+    side = job.image_size if job.image_size is not None else max(DEFAULT_IMAGE_SIZE, minimum)
+    if side < minimum:
+        raise ValueError(f"--image-size {side}: backbone {backbone} needs at least {minimum} pixels")
+    return SpectrogramConfig.for_length(data.num_samples, image_size=(side, side),
+                                        imagenet_normalize=job.imagenet_normalize)
+
+
+def _check_alexnet_options(job: FinetuneJob, model: str) -> None:
+    given = [flag for flag, value in (("--freeze-up-to", job.freeze_up_to), ("--lr-backbone", job.lr_backbone),
+                                      ("--lr-head", job.lr_head), ("--image-size", job.image_size))
+             if value is not None]
+    if given:
+        raise ValueError(f"{', '.join(given)} apply to the AlexNet models only, not to {model}")
+
+
+def _param_groups(job: FinetuneJob, model: nn.Module) -> list[dict] | None:
+    if not isinstance(model, SpectrogramClassifier):
+        return None
+    model.freeze(job.freeze_up_to)
+    groups = model.param_groups({"features": job.lr_backbone or job.lr, "head": job.lr_head or job.lr})
+    if not groups:
+        raise ValueError(f"--freeze-up-to {job.freeze_up_to}: nothing left to train")
+    return groups
+
+
+def _write_run_record(out: Path, job: FinetuneJob, data: LabelledData, splits: tuple[np.ndarray, ...]) -> None:
+    """``job.json`` (settings, data source, classes) and ``splits.npz`` (the three index arrays)."""
+    record = {"job": dataclasses.asdict(job), "data_source": data.source, "classes": list(data.classes),
+              "num_examples": len(data), "num_samples": data.num_samples}
+    with atomic_output(out / JOB_FILE) as temporary:
+        temporary.write_text(json.dumps(record, indent=2) + "\n")
+    buffer = io.BytesIO()
+    np.savez(buffer, train=splits[0], validation=splits[1], test=splits[2])
+    with atomic_output(out / SPLITS_FILE) as temporary:
+        temporary.write_bytes(buffer.getvalue())
+
+
+def read_run_record(run: Path) -> tuple[dict, dict[str, np.ndarray]] | None:
+    """A run folder's ``job.json`` and splits, or ``None`` when it has none (a bare model folder)."""
+    record, splits = run / JOB_FILE, run / SPLITS_FILE
+    if not (record.is_file() and splits.is_file()):
+        return None
+    try:
+        meta = json.loads(record.read_text())
+        with np.load(splits) as arrays:
+            parts = {name: arrays[name] for name in ("train", "validation", "test")}
+    except (OSError, ValueError, KeyError) as err:
+        raise ValueError(f"{run}: unreadable run record ({err})") from None
+    return meta, parts
+
+
+def format_outcome(outcome: FinetuneOutcome) -> str:
+    """A few lines for the terminal: best epoch, test accuracy overall and at high SNR, where things are."""
+    m = outcome.metrics
+    high = m["mean_accuracy_high_snr"]
+    high_text = "n/a" if high is None or (isinstance(high, float) and math.isnan(high)) else f"{100 * high:.1f}%"
+    return (f"best epoch {outcome.best_epoch}: validation accuracy {100 * outcome.best_accuracy:.1f}%\n"
+            f"test accuracy {100 * m['accuracy']:.1f}% overall, {high_text} at SNR >= {m['high_snr_db']:g} dB "
+            f"({m['num_examples']} examples)\n"
+            f"best model: {outcome.best_dir}\nreport: {outcome.report_dir}")

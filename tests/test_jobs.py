@@ -1,0 +1,195 @@
+"""rfnet finetune / evaluate end to end on tiny synthetic data, resume, SigMF folders, and bad input.
+
+Most runs train VT-CNN2 (2.8M parameters): the jobs do not depend on the architecture, and AlexNet's
+230 MB of weights would make every checkpoint slow. The AlexNet path runs in tests/test_demo.py.
+"""
+
+import dataclasses
+import json
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from rfnet.cli import main
+from rfnet.data import SynthConfig, write_synthetic
+
+CLASSES = ("BPSK", "QPSK", "AM-DSB")
+
+
+def tiny_config(**overrides) -> SynthConfig:
+    """3 classes x 2 SNRs x 10 examples of 128 samples."""
+    fields = dict(classes=CLASSES, snr_min_db=10, snr_max_db=18, snr_step_db=8, examples_per_cell=10)
+    return dataclasses.replace(SynthConfig.rml2016(), **(fields | overrides))
+
+
+@pytest.fixture(scope="module")
+def datasets(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("data")
+    paths = {}
+    for name, seed in (("train.pkl", 0), ("other.h5", 1)):
+        write_synthetic(folder / name, tiny_config(), seed=seed)
+        paths[name] = folder / name
+    write_synthetic(folder / "two.h5", tiny_config(classes=("BPSK", "GFSK")), seed=2)
+    paths["two.h5"] = folder / "two.h5"
+    return paths
+
+
+@pytest.fixture(scope="module")
+def run(datasets, tmp_path_factory):
+    """A finished 1-epoch VT-CNN2 run on the pickle."""
+    out = tmp_path_factory.mktemp("run") / "run"
+    assert main(["finetune", "--data", str(datasets["train.pkl"]), "--out", str(out), "--model", "vtcnn2",
+                 "--epochs", "1", "--batch-size", "16", "--quiet"]) == 0
+    return out
+
+
+def error_of(capsys, argv) -> str:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    return err
+
+
+def test_finetune_writes_model_report_and_splits(run):
+    record = json.loads((run / "job.json").read_text())
+    assert record["classes"] == sorted(CLASSES) and record["num_examples"] == 60  # a pickle's order
+    splits = np.load(run / "splits.npz")
+    parts = [set(splits[name].tolist()) for name in ("train", "validation", "test")]
+    assert [len(p) for p in parts] == [48, 6, 6]  # 80/10/10 of every (class, SNR) cell of 10
+    assert set.union(*parts) == set(range(60)) and not parts[0] & parts[2]
+    assert (run / "best" / "config.json").is_file() and (run / "checkpoint.pt").is_file()
+    metrics = json.loads((run / "report" / "metrics.json").read_text())
+    assert metrics["num_examples"] == 6 and metrics["classes"] == sorted(CLASSES)
+    assert metrics["calibration"]["temperature"] > 0
+    for figure in ("accuracy_vs_snr.png", "confusion_all.png", "confusion_high_snr.png", "calibration.png"):
+        assert (run / "report" / figure).stat().st_size > 1000
+
+
+def test_evaluate_run_reuses_its_test_split(run, capsys):
+    assert main(["evaluate", "--model", str(run), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "the run's test split (6 examples)" in out and "mean >= 10 dB" in out
+    saved = json.loads((run / "report" / "metrics.json").read_text())
+    again = json.loads((run / "evaluation" / "metrics.json").read_text())
+    assert again["accuracy"] == saved["accuracy"] and again["num_examples"] == 6
+
+
+def test_evaluate_other_data_holds_out_a_calibration_part(run, datasets, tmp_path, capsys):
+    out = tmp_path / "eval"
+    assert main(["evaluate", "--model", str(run / "best"), "--data", str(datasets["other.h5"]),
+                 "--snr-min", "12", "--out", str(out), "--quiet"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["num_examples"] == 24  # 30 examples at 18 dB, 20 % fit the temperature
+    assert [row["snr_db"] for row in metrics["accuracy_by_snr"]] == [18]
+    assert "temperature fitted on the other 6" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_finetune_on_a_preset_generates_its_data(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["finetune", "--data", "rml2016", "--classes", "BPSK,QPSK", "--per-class-snr", "10",
+                 "--snr-min", "0", "--out", str(out), "--model", "vtcnn2", "--epochs", "1", "--quiet"]) == 0
+    with h5py.File(out / "data.h5") as handle:
+        assert handle["X"].shape == (2 * 20 * 10, 128, 2)  # the preset's 20 SNRs, then SNR >= 0 kept
+    metrics = json.loads((out / "report" / "metrics.json").read_text())
+    assert metrics["classes"] == ["BPSK", "QPSK"]
+    assert min(row["snr_db"] for row in metrics["accuracy_by_snr"]) == 0
+    assert "test accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_resume_continues_and_refuses_other_arguments(datasets, tmp_path, capsys):
+    out = tmp_path / "run"
+    base = ["finetune", "--data", str(datasets["train.pkl"]), "--out", str(out), "--model", "vtcnn2",
+            "--batch-size", "16", "--quiet"]
+    assert main(base + ["--epochs", "1"]) == 0
+    assert "--resume" in error_of(capsys, base + ["--epochs", "1"])
+    assert main(base + ["--epochs", "2", "--resume"]) == 0
+    epochs = [json.loads(line)["epoch"] for line in (out / "metrics.jsonl").read_text().splitlines()
+              if json.loads(line)["split"] == "val"]
+    assert epochs == [1, 2]
+    err = error_of(capsys, base + ["--epochs", "3", "--resume", "--lr", "0.01"])
+    assert "cannot resume" in err and "lr" in err
+
+
+@pytest.mark.slow
+def test_continue_from_a_saved_baseline_checks_classes(run, datasets, tmp_path, capsys):
+    out = tmp_path / "more"
+    assert main(["finetune", "--data", str(datasets["other.h5"]), "--backbone", str(run / "best"),
+                 "--out", str(out), "--epochs", "1", "--quiet"]) == 0
+    err = error_of(capsys, ["finetune", "--data", str(datasets["two.h5"]), "--backbone", str(run / "best"),
+                            "--out", str(tmp_path / "bad"), "--epochs", "1", "--quiet"])
+    assert "GFSK" in err and "QPSK" in err
+
+
+@pytest.mark.slow
+def test_sigmf_folder_is_split_by_recording(tmp_path, capsys):
+    folder = tmp_path / "captures"
+    folder.mkdir()
+    for seed in range(10):
+        write_synthetic(folder / f"cap{seed}.sigmf-meta", tiny_config(examples_per_cell=1), seed=seed)
+    out = tmp_path / "run"
+    assert main(["finetune", "--data", str(folder), "--out", str(out), "--model", "vtcnn2", "--epochs", "1",
+                 "--quiet"]) == 0
+    splits = np.load(out / "splits.npz")
+    recordings = [set((splits[name] // 6).tolist()) for name in ("train", "validation", "test")]
+    assert [len(r) for r in recordings] == [8, 1, 1] and not recordings[0] & recordings[2]
+    metrics = json.loads((out / "report" / "metrics.json").read_text())
+    assert metrics["num_examples"] == 6 and metrics["classes"] == list(CLASSES)
+
+
+def test_bad_input_each_gets_a_clear_message(run, datasets, tmp_path, capsys):
+    assert "unknown class" not in (err := error_of(
+        capsys, ["evaluate", "--model", str(run), "--data", str(datasets["two.h5"]), "--quiet"]))
+    assert "GFSK" in err and "QPSK" in err and "lacks" in err
+
+    nan_file = tmp_path / "nan.h5"
+    write_synthetic(nan_file, tiny_config(), seed=3)
+    with h5py.File(nan_file, "r+") as handle:
+        handle["X"][5, 7, 0] = np.nan
+    err = error_of(capsys, ["evaluate", "--model", str(run), "--data", str(nan_file), "--quiet"])
+    assert "NaN" in err and "nan.h5" in err
+
+    assert "no such folder" in error_of(capsys, ["evaluate", "--model", str(tmp_path / "missing"), "--quiet"])
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "config.json").write_text((run / "best" / "config.json").read_text())
+    (corrupt / "model.safetensors").write_bytes((run / "best" / "model.safetensors").read_bytes()[:500])
+    assert "model.safetensors" in error_of(capsys, ["evaluate", "--model", str(corrupt), "--data",
+                                                    str(datasets["train.pkl"]), "--quiet"])
+    (corrupt / "config.json").write_text("{not json")
+    assert "not valid JSON" in error_of(capsys, ["evaluate", "--model", str(corrupt), "--data",
+                                                 str(datasets["train.pkl"]), "--quiet"])
+
+    broken_run = tmp_path / "broken"
+    broken_run.mkdir()
+    (broken_run / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    err = error_of(capsys, ["finetune", "--data", str(datasets["train.pkl"]), "--out", str(broken_run),
+                            "--model", "vtcnn2", "--resume", "--quiet"])
+    assert "checkpoint" in err
+
+    err = error_of(capsys, ["finetune", "--data", "rml2017", "--out", str(tmp_path / "x"), "--quiet"])
+    assert "rml2017" in err and "preset" in err
+
+    not_a_model = tmp_path / "empty"
+    not_a_model.mkdir()
+    err = error_of(capsys, ["finetune", "--data", str(datasets["train.pkl"]), "--backbone", str(not_a_model),
+                            "--out", str(tmp_path / "y"), "--quiet"])
+    assert "not a saved rfnet model" in err
+
+
+def test_alexnet_options_refused_for_baselines(datasets, tmp_path, capsys):
+    err = error_of(capsys, ["finetune", "--data", str(datasets["train.pkl"]), "--out", str(tmp_path / "r"),
+                            "--model", "vtcnn2", "--freeze-up-to", "conv3", "--quiet"])
+    assert "--freeze-up-to" in err and "vtcnn2" in err
+
+
+def test_same_seed_same_split(datasets):
+    from rfnet.jobs import DataSpec, open_data
+
+    data = open_data(DataSpec(str(datasets["train.pkl"])))
+    first, second = data.split(seed=4), data.split(seed=4)
+    assert all(torch.equal(torch.as_tensor(a), torch.as_tensor(b)) for a, b in zip(first, second))
+    assert not np.array_equal(first[0], data.split(seed=5)[0])
