@@ -370,10 +370,15 @@ def frequency_offset(iq: torch.Tensor, cfo: float | torch.Tensor) -> torch.Tenso
     Returns complex64 ``[batch, samples]``.
     """
     check_iq(iq)
-    batch, samples = iq.shape
-    cfo = _per_example_or_sample(cfo, batch, samples, "cfo", iq.device).expand(batch, samples)
+    return _rotate(iq, _frequency_offset_phase(cfo, *iq.shape, iq.device))
+
+
+def _frequency_offset_phase(cfo: float | torch.Tensor, batch: int, samples: int,
+                            device: torch.device) -> torch.Tensor:
+    """The phase of ``frequency_offset``: float64 ``[batch, samples]``, radians."""
+    cfo = _per_example_or_sample(cfo, batch, samples, "cfo", device).expand(batch, samples)
     cycles = torch.cumsum(cfo, dim=-1) - cfo
-    return _rotate(iq, 2 * math.pi * cycles)
+    return 2 * math.pi * cycles
 
 
 def phase_offset(iq: torch.Tensor, phase: float | torch.Tensor) -> torch.Tensor:
@@ -392,14 +397,19 @@ def phase_noise(iq: torch.Tensor, linewidth: float | torch.Tensor, *,
     ``Var(phi[n]) = 2*pi*linewidth*n``. Returns complex64 ``[batch, samples]``.
     """
     check_iq(iq)
-    batch, samples = iq.shape
-    linewidth = per_example(linewidth, batch, "linewidth", iq.device)
+    return _rotate(iq, _phase_noise_phase(linewidth, *iq.shape, iq.device, generator=generator))
+
+
+def _phase_noise_phase(linewidth: float | torch.Tensor, batch: int, samples: int, device: torch.device,
+                       *, generator: torch.Generator) -> torch.Tensor:
+    """The Wiener phase of ``phase_noise``: float64 ``[batch, samples]``, radians."""
+    linewidth = per_example(linewidth, batch, "linewidth", device)
     if not bool((linewidth >= 0).all()):
         raise ValueError("linewidth must be non-negative")
-    steps = _randn((batch, samples), generator, iq.device)
+    steps = _randn((batch, samples), generator, device)
     steps = steps * torch.sqrt(2 * math.pi * linewidth.double()).unsqueeze(-1)
     steps[:, 0] = 0.0
-    return _rotate(iq, torch.cumsum(steps, dim=-1))
+    return torch.cumsum(steps, dim=-1)
 
 
 def fading_gains(batch: int, paths: int, samples: int, *, max_doppler: float | torch.Tensor,
@@ -453,30 +463,26 @@ def fading_gains(batch: int, paths: int, samples: int, *, max_doppler: float | t
 def delay_paths(iq: torch.Tensor, delays: tuple[float, ...], *, half_width: int = 8) -> torch.Tensor:
     """Copies of each example delayed by each of ``delays`` (samples, the same for every example):
     ``out[:, p, n] = x(n - delays[p])``, the interpolation of ``interpolate`` done as one FIR filter
-    bank (``conv1d``). iq: complex64 ``[batch, samples]``; returns complex64 ``[batch, paths, samples]``.
+    per path (the delays are the same for every example, so each tap is one scaled, shifted copy of
+    the whole batch). iq: complex64 ``[batch, samples]``; returns complex64 ``[batch, paths, samples]``.
     """
     check_iq(iq)
     _check_half_width(half_width)
     if len(delays) == 0 or not all(math.isfinite(d) for d in delays):
         raise ValueError(f"delays must be a non-empty sequence of finite numbers, got {delays!r}")
     batch, samples = iq.shape
-    # x(n - d) = sum_k w_k x[n + floor(-d) + 1 - half_width + k]: one row of taps per path, placed
-    # on the common range of offsets [lowest, highest] from n.
+    # x(n - d) = sum_k w_k x[n + floor(-d) + 1 - half_width + k].
     shifts = [math.floor(-d) for d in delays]
     fractions = torch.tensor([-d - s for d, s in zip(delays, shifts)], dtype=torch.float64)
-    weights = sinc_weights(fractions, half_width)  # [2 * half_width, paths]
-    lowest = min(shifts) + 1 - half_width
-    highest = max(shifts) + half_width
-    kernel = torch.zeros(len(delays), 1, highest - lowest + 1)
+    weights = sinc_weights(fractions, half_width).tolist()  # [2 * half_width][paths]
+    margin = max(max(abs(s + 1 - half_width), abs(s + half_width)) for s in shifts)
+    rails = torch.view_as_real(_pad_edges(iq, margin, margin))  # float32 [batch, margin+samples+margin, 2]
+    out = torch.zeros(batch, len(delays), samples, 2, device=iq.device)
     for path, shift in enumerate(shifts):
-        start = shift + 1 - half_width - lowest
-        kernel[path, 0, start:start + 2 * half_width] = weights[:, path]
-    margin = max(abs(lowest), abs(highest))
-    padded = _pad_edges(iq, margin, margin)[:, margin + lowest:margin + highest + samples]
-    rails = torch.view_as_real(padded).permute(0, 2, 1).reshape(batch * 2, 1, -1)
-    filtered = torch.nn.functional.conv1d(rails, kernel.to(iq.device))  # [batch * 2, paths, samples]
-    filtered = filtered.view(batch, 2, len(delays), samples).permute(0, 2, 3, 1).contiguous()
-    return torch.view_as_complex(filtered)
+        for tap, path_weights in enumerate(weights):
+            start = margin + shift + 1 - half_width + tap
+            out[:, path].add_(rails[:, start:start + samples], alpha=path_weights[path])
+    return torch.view_as_complex(out)
 
 
 def multipath_fading(iq: torch.Tensor, *, delays: tuple[float, ...], magnitudes: tuple[float, ...],
@@ -541,6 +547,9 @@ def apply_impairments(iq: torch.Tensor, config: ChannelConfig, *,
         return uniform_per_example(low, high, batch, generator=generator, device=device)
 
     out = iq
+    # The oscillator's three rotations (CFO, carrier phase, phase noise) add up to one phase, applied
+    # once; the draws are made in the same order as when applied one by one.
+    phase = torch.zeros((), device=device, dtype=torch.float64)
     if config.fading is not None:
         out = multipath_fading(out, delays=config.path_delays_samples,
                                magnitudes=config.path_magnitudes,
@@ -552,12 +561,15 @@ def apply_impairments(iq: torch.Tensor, config: ChannelConfig, *,
         cfo_hz = (bounded_random_walk(start, config.cfo_walk_std_hz, config.cfo_max_hz, samples,
                                       generator=generator)
                   if config.cfo_walk_std_hz > 0 else start)
-        out = frequency_offset(out, cfo_hz / rate)
+        phase = phase + _frequency_offset_phase(cfo_hz / rate, batch, samples, device)
     if config.random_phase:
-        out = phase_offset(out, uniform(0.0, 2 * math.pi))
+        phase = phase + uniform(0.0, 2 * math.pi).double().unsqueeze(-1)
     low, high = config.phase_noise_linewidth_hz
     if high > 0:
-        out = phase_noise(out, uniform(low, high) / rate, generator=generator)
+        phase = phase + _phase_noise_phase(uniform(low, high) / rate, batch, samples, device,
+                                           generator=generator)
+    if config.cfo_max_hz > 0 or config.random_phase or high > 0:
+        out = _rotate(out, phase)
     if config.sro_max_hz > 0 or config.timing_offset_max_samples > 0:
         start = uniform(-config.sro_max_hz, config.sro_max_hz)
         sro_hz = (bounded_random_walk(start, config.sro_walk_std_hz, config.sro_max_hz, samples,
