@@ -153,6 +153,20 @@ def test_interpolate_holds_the_edge_samples_far_outside_the_example():
     torch.testing.assert_close(out, x[:, [0, 0, 31, 31]])
 
 
+@pytest.mark.parametrize("positions", [
+    [[-8.0, -8.0, -8.0, -8.0]],  # shifts 1, 0, -1, -2: too early for slices
+    [[33.25, 34.5, 35.75, 36.0]],  # past the end, at the end of the padding: read as slices
+    [[0.25, 1.3, 2.4, 3.45], [-0.9, 0.2, 1.1, 2.2]],  # a fractional delay: read as slices
+])
+def test_interpolate_reads_its_taps_as_slices_or_by_gather_alike(monkeypatch, positions):
+    import rfnet.dsp.channel as channel
+    x = white(len(positions), 32)
+    positions = torch.tensor(positions, dtype=torch.float64)
+    default = interpolate(x, positions)
+    monkeypatch.setattr(channel, "SLICED_SHIFTS_MAX", 0)  # always gather
+    torch.testing.assert_close(default, interpolate(x, positions), atol=1e-6, rtol=0)
+
+
 def test_bounded_random_walk_starts_where_asked_and_stays_in_bounds():
     start = torch.tensor([-1.0, 0.0, 0.9])
     walk = bounded_random_walk(start, 0.2, 1.0, 5000, generator=gen())

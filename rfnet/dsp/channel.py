@@ -67,6 +67,10 @@ KAISER_BETA = 7.0
 SINC_TABLE_PHASES = 4096
 """Fractional positions the interpolator's weights are tabulated at (per sample)."""
 
+SLICED_SHIFTS_MAX = 4
+"""``interpolate`` reads its taps as plain slices (no gather) when the floor of the positions minus the
+output index takes at most this many values over the batch (delays and clock offsets of a few samples)."""
+
 FADING_GRID_CYCLES = 0.01
 """Largest turn (cycles) of any fading sinusoid between the samples its gains are computed at."""
 
@@ -256,6 +260,20 @@ def _sinc_table(half_width: int) -> torch.Tensor:
     return (table / table.sum(dim=0, keepdim=True)).float()
 
 
+@functools.lru_cache(maxsize=8)
+def _shifted_sinc_table(half_width: int, shifts: int) -> torch.Tensor:
+    """float32 ``[2 * half_width + shifts - 1, shifts * (SINC_TABLE_PHASES + 1)]``: ``shifts`` blocks
+    of ``SINC_TABLE_PHASES + 1`` columns; row ``j`` of block ``r`` holds tap ``j - r`` of
+    ``_sinc_table`` (zero where there is no such tap), the weight of a sample ``j`` samples after the
+    lowest first tap for a position whose first tap is ``r`` samples later."""
+    table = _sinc_table(half_width)
+    taps, phases = table.shape
+    shifted = torch.zeros(taps + shifts - 1, shifts, phases)
+    for shift in range(shifts):
+        shifted[shift:shift + taps, shift] = table
+    return shifted.view(taps + shifts - 1, shifts * phases)
+
+
 def sinc_weights(fraction: torch.Tensor, half_width: int = 8) -> torch.Tensor:
     """Interpolation weights for fractional positions ``fraction`` in ``[0, 1]`` (any shape ``S``).
 
@@ -315,16 +333,37 @@ def interpolate(iq: torch.Tensor, positions: torch.Tensor, *, half_width: int = 
     # Beyond half_width samples outside the example every tap reads the repeated edge sample.
     positions = positions.clamp(-half_width, samples - 1 + half_width)
     floor = torch.floor(positions)
-    weights = sinc_weights(positions - floor, half_width)  # [taps, batch, outputs]
+    phase = torch.round((positions - floor) * SINC_TABLE_PHASES).long()  # column of _sinc_table
     padded = _pad_edges(iq, 2 * half_width, 2 * half_width)
     real, imag = padded.real.contiguous(), padded.imag.contiguous()
     first_tap = floor.long() + (half_width + 1)  # index in `padded` of the tap at floor + 1 - half_width
+    outputs = positions.shape[1]
+    shift = first_tap - torch.arange(outputs, device=iq.device)
+    lowest, highest = int(shift.min()), int(shift.max())
+    # Slice j reads `padded` from lowest + j on, for j < highest - lowest + 2 * half_width.
+    if (highest - lowest < SLICED_SHIFTS_MAX and lowest >= 0
+            and highest + 2 * half_width + outputs - 2 < padded.shape[1]):
+        # Reading row j of the shifted table at each output's (shift, phase) weights the slice
+        # starting j samples after `lowest`, with zero where that sample is not one of its taps.
+        table = _shifted_sinc_table(half_width, highest - lowest + 1).to(iq.device)
+        column = (shift - lowest) * (SINC_TABLE_PHASES + 1) + phase
+
+        def tap_values(plane: torch.Tensor, row: int) -> torch.Tensor:
+            return plane[:, lowest + row:lowest + row + outputs]
+    else:
+        table, column = _sinc_table(half_width).to(iq.device), phase
+
+        def tap_values(plane: torch.Tensor, row: int) -> torch.Tensor:
+            # Gathering `first_tap` from the view that starts `row` samples later reads tap `row`.
+            return torch.gather(plane[:, row:], 1, first_tap)
+    column = column.reshape(-1)
     total_real = torch.zeros(positions.shape, device=iq.device)
     total_imag = torch.zeros(positions.shape, device=iq.device)
-    for tap, weight in enumerate(weights):
-        # Gathering `first_tap` from the view that starts `tap` samples later reads tap `tap`.
-        total_real.addcmul_(torch.gather(real[:, tap:], 1, first_tap), weight)
-        total_imag.addcmul_(torch.gather(imag[:, tap:], 1, first_tap), weight)
+    for row, row_weights in enumerate(table):
+        # One 1-D lookup per row: faster than one index_select across the 2-D table.
+        weight = torch.index_select(row_weights, 0, column).view(positions.shape)
+        total_real.addcmul_(tap_values(real, row), weight)
+        total_imag.addcmul_(tap_values(imag, row), weight)
     return torch.complex(total_real, total_imag)
 
 
