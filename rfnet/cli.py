@@ -277,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--quick", action="store_true", help="a tiny size that runs in seconds (for tests)")
     demo.add_argument("--out", help="output folder, new or empty (default rfnet-demo-<date>-<time>)")
-    demo.add_argument("--per-class-snr", type=int, help="examples per (class, SNR) (default 40)")
+    demo.add_argument("--per-class-snr", type=int, help="examples per (class, SNR) (default 48)")
     demo.add_argument("--epochs", type=int, help="AlexNet training epochs (default 3)")
     demo.add_argument("--device", help="auto (default: cuda if available), cpu, cuda, ...")
     demo.add_argument("--seed", type=int, help="data, split and training seed (default 0)")

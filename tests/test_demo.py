@@ -2,9 +2,12 @@
 
 import json
 
+import pytest
+
 from rfnet.cli import main
 
 
+@pytest.mark.slow
 def test_quick_demo_writes_reports_and_prints_the_table(tmp_path, capsys):
     out = tmp_path / "demo"
     assert main(["demo", "--quick", "--out", str(out), "--quiet"]) == 0

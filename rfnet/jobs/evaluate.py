@@ -105,9 +105,7 @@ def evaluate(job: EvaluateJob) -> dict:
         calibration, test = data.subset(calibration_idx), data.subset(test_idx)
         scope = (f"{len(test_idx)} examples of {data.source} (temperature fitted on the other "
                  f"{len(calibration_idx)})")
-    name = getattr(model, "arch", type(model).__name__)
-    if name == "spectrogram_classifier":
-        name = model.backbone.arch
+    name = model_name(model)
     metrics = evaluate_split(model, calibration, test, out, batch_size=job.batch_size, device=job.device,
                              title=name, progress=job.progress)
     print(f"evaluated {model_dir} on {scope}")
@@ -138,6 +136,12 @@ def format_summary(metrics: dict, name: str) -> str:
         accuracy_by_snr_table({name: accuracy_curve(metrics)}, high_snr_db=metrics["high_snr_db"]),
     ]
     return "\n".join(lines)
+
+
+def model_name(model: nn.Module) -> str:
+    """A short name for titles: the backbone's arch for a spectrogram classifier, else the model's arch."""
+    backbone = getattr(model, "backbone", None)
+    return getattr(backbone, "arch", None) or getattr(model, "arch", type(model).__name__)
 
 
 def _input_length(model: nn.Module) -> int | None:

@@ -11,8 +11,9 @@ temperature fitted on the validation split). A preset is generated into ``data.h
 Which model trains:
 
 - ``--backbone scratch`` (default): a fresh model named by ``--model``. ``alexnet`` / ``alexnet_tv`` are
-  spectrogram classifiers (front end + AlexNet) with PyTorch's default initialisation, the one that trains
-  in a short budget (``benchmarks/RESULTS.md``); ``vtcnn2`` / ``radioml_resnet`` are the raw-IQ baselines.
+  spectrogram classifiers (front end + AlexNet) with He initialisation (:func:`he_init`, set by this
+  job; the saved config records the constructor's ``init`` only, the weights come from the file);
+  ``vtcnn2`` / ``radioml_resnet`` are the raw-IQ baselines.
 - ``--backbone DIR`` holding a saved AlexNet (e.g. an ImageNet run's ``best/``): wrapped by
   :meth:`SpectrogramClassifier.from_backbone`, i.e. its fc8 replaced by a fresh head for the data's
   classes; ``--imagenet-normalize`` for ImageNet-trained weights.
@@ -32,12 +33,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 from torch import nn
 
 from rfnet.data.atomic import atomic_output
 from rfnet.dsp.spectrogram import SpectrogramConfig
 from rfnet.jobs.datasets import DataSpec, LabelledData, open_data
-from rfnet.jobs.evaluate import evaluate_split
+from rfnet.jobs.evaluate import evaluate_split, model_name
 from rfnet.models import AlexNetBackbone, SpectrogramClassifier, create_model, load, read_config
 from rfnet.train import TrainConfig, Trainer
 
@@ -149,9 +151,8 @@ def finetune(job: FinetuneJob) -> FinetuneOutcome:
     _write_run_record(out, job, data, (train_idx, val_idx, test_idx))
     result = trainer.fit()
     best = load(result.paths["best"])
-    title = f"{best.arch if job.model in BASELINE_MODELS else job.model}"
     metrics = evaluate_split(best, data.subset(val_idx), data.subset(test_idx), out / REPORT_DIR,
-                             batch_size=max(job.batch_size, 256), device=trainer.device, title=title,
+                             batch_size=max(job.batch_size, 256), device=trainer.device, title=model_name(best),
                              progress=job.progress)
     return FinetuneOutcome(result.best_accuracy, result.best_epoch, metrics, out, result.paths["best"],
                            out / REPORT_DIR)
@@ -164,9 +165,10 @@ def build_model(job: FinetuneJob, data: LabelledData) -> tuple[nn.Module, str | 
         if job.model in BASELINE_MODELS:
             _check_alexnet_options(job, job.model)
             return create_model(job.model, classes=classes, num_samples=data.num_samples), None
-        backbone_config = {"init": "torchvision"}
-        return SpectrogramClassifier(classes, _frontend(job, data, job.model), backbone=job.model,
-                                     backbone_config=backbone_config), None
+        model = SpectrogramClassifier(classes, _frontend(job, data, job.model), backbone=job.model,
+                                      backbone_config={"init": "torchvision"})
+        he_init(model.backbone, torch.Generator().manual_seed(job.seed))
+        return model, None
     folder = Path(job.backbone)
     if not folder.is_dir():
         raise FileNotFoundError(f"--backbone {folder}: no such folder (give a saved model folder or 'scratch')")
@@ -188,6 +190,23 @@ def build_model(job: FinetuneJob, data: LabelledData) -> tuple[nn.Module, str | 
         check_classes(saved, classes)
         return saved, None
     raise ValueError(f"--backbone {folder}: a saved {arch!r}, not an AlexNet backbone or a classifier")
+
+
+def he_init(backbone: nn.Module, generator: torch.Generator) -> None:
+    """He (Kaiming) normal initialisation for training an AlexNet from scratch: conv and fc weights
+    N(0, 2 / fan_in), biases 0, the last layer (fc8) N(0, 0.01^2) so the first logits are small.
+
+    Without batch norm, PyTorch's default initialisation shrinks the activations layer by layer and a
+    spectrogram AlexNet stays at chance for hundreds of AdamW steps; with this one it leaves chance within
+    a few dozen (measured on the demo's data; see the report of the jobs helper).
+    """
+    layers = [m for m in backbone.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    with torch.no_grad():
+        for layer in layers:
+            fan_in = layer.weight[0].numel()
+            std = 0.01 if layer is layers[-1] else math.sqrt(2.0 / fan_in)
+            layer.weight.copy_(torch.randn(layer.weight.shape, generator=generator) * std)
+            layer.bias.zero_()
 
 
 def _saved_classes(backbone: str) -> list[str] | None:
