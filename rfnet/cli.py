@@ -50,6 +50,7 @@ def _synth(args: argparse.Namespace) -> int:
     print(summary)
     return 0
 
+
 def _classify(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -182,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="generator processes (the output does not depend on it)")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
     synth.set_defaults(run=_synth)
+
     classify = commands.add_parser(
         "classify",
         help="classify a SigMF recording window by window; write the predictions as annotations to a new file",
