@@ -184,3 +184,13 @@ def test_fine_tuning_the_backbone_lowers_the_loss_on_a_learnable_task():
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
     torch.testing.assert_close(dict(model.stages())["conv1"].weight, conv1_before, rtol=0, atol=0)
+
+
+def test_he_initialisation_statistics():
+    layers = dict(AlexNet(num_classes=10, init="he").stages())
+    for name in ("conv1", "conv3", "fc6"):
+        w = layers[name].weight
+        expected = (2.0 / w[0].numel()) ** 0.5
+        assert abs(w.std().item() - expected) < expected * 0.05, name
+        assert torch.all(layers[name].bias == 0)
+    assert abs(layers["fc8"].weight.std().item() - 0.01) < 0.01 * 0.05
