@@ -54,6 +54,8 @@ class DataSpec:
         per_class_snr: presets only: examples per (class, SNR) cell (``None``: the preset's).
         synth_snr_range: presets only: ``(low_db, high_db)`` of the generated SNR grid (``None``: the
             preset's), and ``synth_snr_step_db`` its step.
+        synth_normalization: presets only: per-example scaling of the generated data (one of
+            ``rfnet.data.synthetic.NORMALIZATIONS``; ``None``: the preset's).
         seed: presets only: the generator seed.
     """
 
@@ -64,6 +66,7 @@ class DataSpec:
     per_class_snr: int | None = None
     synth_snr_range: tuple[int, int] | None = None
     synth_snr_step_db: int | None = None
+    synth_normalization: str | None = None
     seed: int = 0
 
 
@@ -149,6 +152,8 @@ def generate_preset(spec: DataSpec, folder: Path) -> Path:
         overrides["snr_min_db"], overrides["snr_max_db"] = spec.synth_snr_range
     if spec.synth_snr_step_db is not None:
         overrides["snr_step_db"] = spec.synth_snr_step_db
+    if spec.synth_normalization is not None:
+        overrides["normalization"] = spec.synth_normalization
     config = dataclasses.replace(config, **overrides)
     settings = {"preset": spec.spec, "seed": spec.seed, "config": config.to_dict()}
     path, record = folder / SYNTH_FILE, folder / SYNTH_SETTINGS_FILE
