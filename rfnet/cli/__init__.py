@@ -1,0 +1,43 @@
+"""The ``rfnet`` command: one sub-command per user job, one module per sub-command.
+
+Each module in :data:`COMMANDS` has ``add_parser(commands)``, which adds its sub-parser to the
+``argparse`` sub-parsers object and sets ``run`` (``args -> exit status``) as its default. Modules import
+torch and the job code inside ``run``, so ``rfnet --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from rfnet import __version__
+
+COMMANDS = ("summary", "synth", "classify", "finetune", "evaluate", "demo")
+"""Sub-command modules of this package, in the order ``rfnet --help`` lists them."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rfnet",
+        description="Classify radio signals from their spectrograms with AlexNet.",
+    )
+    parser.add_argument("--version", action="version", version=f"rfnet {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"{__name__}.{name}").add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return args.run(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"rfnet {args.command}: error: {err}", file=sys.stderr)
+        return 2

@@ -1,0 +1,5 @@
+import sys
+
+from rfnet.cli import main
+
+sys.exit(main())

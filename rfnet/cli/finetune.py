@@ -1,0 +1,70 @@
+"""``rfnet finetune``: train a classifier and report on the test split."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .options import DATA_HELP, add_snr_range, class_list, snr_range
+
+
+def add_parser(commands) -> None:
+    finetune = commands.add_parser(
+        "finetune",
+        help="train a classifier (AlexNet on spectrograms, or a raw-IQ baseline) and report on the test split",
+        description="Split the data 80/10/10 (stratified by class and SNR; SigMF data by recording), train, "
+        "keep the best model by validation accuracy (OUT/best), and evaluate it on the test split "
+        "(OUT/report: metrics.json and figures, temperature fitted on the validation split). "
+        "Ctrl-C and --resume continue an interrupted run.",
+    )
+    finetune.add_argument("--data", required=True, help=DATA_HELP)
+    finetune.add_argument("--out", required=True, help="run folder (checkpoint, best/, metrics.jsonl, report/)")
+    finetune.add_argument("--backbone", default="scratch",
+                          help="'scratch' (default), a saved AlexNet folder (gets a new head for the data's "
+                          "classes) or a saved classifier folder such as an earlier run's best/ (continued; "
+                          "its head is replaced if its classes differ from the data's)")
+    finetune.add_argument("--model", default="alexnet", choices=["alexnet", "alexnet_tv", "vtcnn2", "radioml_resnet"],
+                          help="with --backbone scratch: AlexNet on spectrograms (paper or torchvision layout, "
+                          "PyTorch default init) or a baseline on raw IQ (default alexnet)")
+    finetune.add_argument("--freeze-up-to", metavar="LAYER",
+                          help="freeze the AlexNet backbone up to and including this layer (conv1 ... fc7)")
+    finetune.add_argument("--lr", type=float, default=3e-4, help="AdamW learning rate (default 3e-4)")
+    finetune.add_argument("--lr-backbone", type=float, help="learning rate of conv1-fc7 (default --lr)")
+    finetune.add_argument("--lr-head", type=float, help="learning rate of fc8, the new head (default --lr)")
+    finetune.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay (default 0.01)")
+    finetune.add_argument("--epochs", type=int, default=10)
+    finetune.add_argument("--batch-size", type=int, default=64)
+    add_snr_range(finetune)
+    finetune.add_argument("--classes", help="comma-separated class subset, in label order")
+    finetune.add_argument("--per-class-snr", type=int, help="synthetic presets: examples per (class, SNR)")
+    finetune.add_argument("--window", type=int, default=128, help="SigMF data: samples per window (default 128)")
+    finetune.add_argument("--image-size", type=int,
+                          help="spectrogram side in pixels (default 67; alexnet needs >= 67, alexnet_tv >= 63)")
+    finetune.add_argument("--imagenet-normalize", action="store_true",
+                          help="ImageNet mean/std on the spectrogram (for an ImageNet-trained --backbone)")
+    finetune.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda, cuda:1, ...")
+    finetune.add_argument("--seed", type=int, default=0, help="seeds the data, split, model and training")
+    finetune.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    finetune.add_argument("--quiet", action="store_true", help="no progress bars")
+    finetune.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rfnet.jobs.finetune import FinetuneJob, finetune, format_outcome
+
+    job = FinetuneJob(
+        data=args.data, out=args.out, backbone=args.backbone, model=args.model, freeze_up_to=args.freeze_up_to,
+        lr=args.lr, lr_backbone=args.lr_backbone, lr_head=args.lr_head, weight_decay=args.weight_decay,
+        epochs=args.epochs, batch_size=args.batch_size, classes=class_list(args.classes),
+        snr_range=snr_range(args), per_class_snr=args.per_class_snr, window_samples=args.window,
+        image_size=args.image_size, imagenet_normalize=args.imagenet_normalize, device=args.device,
+        seed=args.seed, resume=args.resume, progress=not args.quiet,
+    )
+    try:
+        outcome = finetune(job)
+    except KeyboardInterrupt:
+        print(f"rfnet finetune: interrupted; continue with the same arguments and --resume "
+              f"(from the last checkpoint in {args.out})", file=sys.stderr)
+        return 130
+    print(format_outcome(outcome))
+    return 0

@@ -1,0 +1,26 @@
+"""``rfnet summary``: a model's layers with output shapes, parameters and multiply-adds."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(commands) -> None:
+    summary = commands.add_parser(
+        "summary", help="print a model's layers with output shapes, parameters and multiply-adds"
+    )
+    summary.add_argument("model", help="model name, e.g. alexnet or alexnet_tv")
+    summary.add_argument("--num-classes", type=int, default=1000)
+    summary.add_argument("--in-chans", type=int, default=3)
+    summary.add_argument("--size", type=int, default=227, help="input height and width in pixels")
+    summary.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rfnet.models import create_model
+    from rfnet.models.summary import format_summary, summarize
+
+    model = create_model(args.model, num_classes=args.num_classes, in_chans=args.in_chans)
+    rows = summarize(model, (args.in_chans, args.size, args.size))
+    print(format_summary(rows))
+    return 0
