@@ -399,3 +399,26 @@ def test_ddp_two_gloo_ranks_agree_and_match_one_process_on_the_full_batch(tmp_pa
     Trainer(single, TRAIN, VAL, config(epochs=2, batch_size=8, optimizer="sgd", lr=0.1), tmp_path / "single").fit()
     for key, value in single.state_dict().items():
         torch.testing.assert_close(rank0[key], value, rtol=1e-5, atol=1e-6)
+
+
+def test_adversary_replaces_every_training_batch_but_not_validation(tmp_path):
+    seen = []
+
+    def silence(model, inputs, targets):
+        seen.append((model.training, len(inputs)))
+        return torch.zeros_like(inputs)
+
+    attacked = fresh_model(dropout=0.0)
+    trainer = Trainer(attacked, TRAIN, VAL, config(epochs=2, lr=1e-2), tmp_path / "a", adversary=silence)
+    trainer.fit()
+    assert seen == [(True, 8)] * (2 * len(TRAIN) // 8)
+
+    # the same run on a dataset whose inputs are already zeros ends with the same weights
+    zeros = TensorDataset(torch.zeros_like(TRAIN.iq), TRAIN.labels)
+    plain = fresh_model(dropout=0.0)
+    Trainer(plain, zeros, VAL, config(epochs=2, lr=1e-2), tmp_path / "b").fit()
+    for key, value in plain.state_dict().items():
+        torch.testing.assert_close(attacked.state_dict()[key], value)
+    # validation saw the real inputs: its loss differs from the loss on zeros
+    zero_val = TensorDataset(torch.zeros_like(VAL.iq), VAL.labels)
+    assert trainer.evaluate()["loss"] != pytest.approx(trainer.evaluate(zero_val)["loss"])

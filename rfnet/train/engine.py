@@ -45,6 +45,7 @@ GLOBAL_RNG_STREAM = 3  # seed_for(seed, GLOBAL_RNG_STREAM, rank) seeds dropout a
 
 OptimizerFactory = Callable[[Iterable, TrainConfig], torch.optim.Optimizer]
 SchedulerFactory = Callable[[torch.optim.Optimizer, TrainConfig, int], object]
+Adversary = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,11 @@ class Trainer:
         scheduler_factory: ``(optimizer, config, steps_per_epoch) -> schedule`` with ``after_step()``,
             ``after_epoch(val_accuracy)``, ``state_dict()``, ``load_state_dict()``; default
             :func:`~rfnet.train.optim.build_scheduler`.
+        adversary: for adversarial training, ``(model, inputs, targets) -> inputs'``: each training
+            micro-batch is replaced by what it returns before the forward pass (validation is not).
+            ``model`` is the bare model (not compiled, not DDP-wrapped), in train mode; the adversary
+            may switch it to eval mode but must switch it back, and must leave parameter gradients alone
+            (take gradients with ``torch.autograd.grad`` with respect to the inputs only).
     """
 
     def __init__(
@@ -104,6 +110,7 @@ class Trainer:
         resume: bool | str | Path = False,
         optimizer_factory: OptimizerFactory | None = None,
         scheduler_factory: SchedulerFactory | None = None,
+        adversary: Adversary | None = None,
     ) -> None:
         self.config = config
         self.train_data, self.val_data = train_data, val_data
@@ -112,6 +119,7 @@ class Trainer:
         self.device = self.ctx.device
         self.loss_fn = loss_fn or nn.CrossEntropyLoss()
         self.collate_fn = collate_fn
+        self.adversary = adversary
         self.out_dir = Path(out_dir)
         self.paths = {
             "out_dir": self.out_dir,
@@ -243,6 +251,8 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         for index, batch in enumerate(loader, start=skip):
             inputs, targets = self._to_device(batch)
+            if self.adversary is not None:
+                inputs = self.adversary(self.model, inputs, targets).detach()
             group_start = index - index % config.grad_accum_steps
             group_size = min(config.grad_accum_steps, micro_batches - group_start)
             steps_now = index - group_start == group_size - 1
