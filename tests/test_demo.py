@@ -23,6 +23,7 @@ def test_quick_demo_writes_reports_and_prints_the_table(tmp_path, capsys):
         table_values = [float(rows[f"{row['snr_db']:g}"][model == "vtcnn2"]) for row in metrics["accuracy_by_snr"]]
         assert table_values == [round(100 * row["accuracy"], 1) for row in metrics["accuracy_by_snr"]]
         assert (out / model / "best" / "config.json").is_file()
+        assert not (out / model / "checkpoint.pt").exists()  # finished runs: optimizer state not kept
     assert json.loads((out / "alexnet" / "best" / "config.json").read_text())["config"]["backbone"] == "alexnet"
     assert (out / "accuracy_vs_snr.png").stat().st_size > 1000
     assert "AlexNet" in (out / "summary.txt").read_text()
@@ -32,3 +33,14 @@ def test_demo_refuses_a_used_folder(tmp_path, capsys):
     (tmp_path / "old.txt").write_text("x")
     assert main(["demo", "--quick", "--out", str(tmp_path), "--quiet"]) == 2
     assert "not empty" in capsys.readouterr().err
+
+
+def test_demo_config_rejects_unknown_presets_and_models():
+    from rfnet.jobs.demo import DemoConfig
+
+    with pytest.raises(ValueError, match="preset 'rml2017'"):
+        DemoConfig(preset="rml2017")
+    with pytest.raises(ValueError, match="distinct names"):
+        DemoConfig(models=("alexnet", "lenet"))
+    with pytest.raises(ValueError, match="distinct names"):
+        DemoConfig(models=("vtcnn2", "vtcnn2"))

@@ -27,5 +27,5 @@ def snr_range(args: argparse.Namespace) -> tuple[float, float] | None:
 
 
 def class_list(text: str | None) -> tuple[str, ...] | None:
-    """Comma-separated class names → a tuple (blanks dropped); ``None`` for no subset."""
+    """Comma-separated names (classes, models) → a tuple (blanks dropped); ``None`` for none given."""
     return tuple(name.strip() for name in text.split(",") if name.strip()) if text else None

@@ -3,11 +3,12 @@
 Generates a small RadioML-2016-style dataset (the ``rml2016`` preset: 11 classes, 128 samples, its channel
 model, fewer SNRs and examples), trains the AlexNet spectrogram classifier and VT-CNN2 on the same split,
 evaluates both on the same test split and prints their accuracy by SNR side by side. Everything lands in
-one folder: ``data.h5``, ``alexnet/`` and ``vtcnn2/`` (finetune runs, each with ``best/`` and
-``report/``), ``accuracy_vs_snr.png`` (both curves) and ``summary.txt`` (the table).
+one folder: ``data.h5``, one finetune run per model (``alexnet/``, ``vtcnn2/``, each with ``best/`` and
+``report/``), ``accuracy_vs_snr.png`` (all curves) and ``summary.txt`` (the table).
 
 :meth:`DemoConfig.default` fits 10 minutes on 2 CPU cores; :meth:`DemoConfig.quick` is a few seconds'
-smoke test.
+smoke test. Other presets and models make the same job a benchmark: ``benchmarks/accuracy.py`` runs it
+on ``rml2016`` and ``rml2018`` with AlexNet, VT-CNN2 and the RadioML ResNet.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from pathlib import Path
 from rfnet.data.atomic import atomic_output
 from rfnet.evaluation import compare_reports
 from rfnet.jobs.datasets import DataSpec, generate_preset
-from rfnet.jobs.finetune import FinetuneJob, finetune
+from rfnet.jobs.finetune import ALEXNET_MODELS, MODELS, FinetuneJob, finetune
+from rfnet.train.engine import CHECKPOINT_FILE
 
 COMPARISON_FIGURE = "accuracy_vs_snr.png"
 SUMMARY_FILE = "summary.txt"
-MODEL_NAMES = {"alexnet": "AlexNet", "vtcnn2": "VT-CNN2"}
+MODEL_NAMES = {"alexnet": "AlexNet", "alexnet_tv": "AlexNet (torchvision layout)", "vtcnn2": "VT-CNN2",
+               "radioml_resnet": "RadioML ResNet"}
+PRESET_TITLES = {"rml2016": "RadioML-2016-style", "rml2018": "RadioML-2018-style"}
 
 
 @dataclass(frozen=True)
@@ -31,12 +35,18 @@ class DemoConfig:
     """Size of the demo.
 
     Attributes:
+        preset: the synthetic preset generated (``"rml2016"``: 128 samples, 11 classes; ``"rml2018"``:
+            1024 samples, 24 classes).
+        models: the models trained and compared, finetune ``--model`` names, in table order.
         per_class_snr: examples per (class, SNR) cell of the generated data.
         snr_min_db, snr_max_db, snr_step_db: the SNR grid (dB, both ends included).
         classes: modulation names (``None``: the preset's 11).
-        epochs: AlexNet training epochs; baseline_epochs: VT-CNN2's (it is ~4x cheaper per example).
+        epochs: training epochs of the AlexNet models; baseline_epochs: of the raw-IQ baselines (VT-CNN2
+            is ~4x cheaper per example than AlexNet at 67x67).
         batch_size: examples per step; lr: AdamW learning rate for both models.
         image_size: spectrogram side in pixels (67: the paper AlexNet's minimum).
+        checkpoints: keep each run's ``checkpoint.pt`` (optimizer state; ~0.7 GB for AlexNet) so it can be
+            resumed; off by default, since the demo's runs are finished and ``best/`` holds the model.
         imagenet_normalize: centre the spectrogram with the ImageNet mean / std; from scratch it makes
             AlexNet (no batch norm) leave chance level sooner than images in [0, 1] do.
         normalization: per-example scaling of the generated data. ``"unit_power"`` rather than the
@@ -45,6 +55,8 @@ class DemoConfig:
         seed: data, split and training seed; device: where training runs.
     """
 
+    preset: str = "rml2016"
+    models: tuple[str, ...] = ("alexnet", "vtcnn2")
     per_class_snr: int = 48
     snr_min_db: int = -10
     snr_max_db: int = 18
@@ -57,8 +69,16 @@ class DemoConfig:
     image_size: int = 67
     imagenet_normalize: bool = True
     normalization: str = "unit_power"
+    checkpoints: bool = False
     seed: int = 0
     device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.preset not in PRESET_TITLES:
+            raise ValueError(f"preset {self.preset!r}: choose one of {list(PRESET_TITLES)}")
+        unknown = [model for model in self.models if model not in MODELS]
+        if unknown or not self.models or len(set(self.models)) != len(self.models):
+            raise ValueError(f"models {list(self.models)}: give distinct names from {list(MODELS)}")
 
     @classmethod
     def default(cls) -> DemoConfig:
@@ -78,24 +98,28 @@ def run_demo(config: DemoConfig, out: str | Path, *, progress: bool = True) -> s
     if out.exists() and any(out.iterdir()):
         raise ValueError(f"--out {out}: folder is not empty; choose a new one")
     started = time.monotonic()
-    spec = DataSpec("rml2016", classes=config.classes, per_class_snr=config.per_class_snr,
+    spec = DataSpec(config.preset, classes=config.classes, per_class_snr=config.per_class_snr,
                     synth_snr_range=(config.snr_min_db, config.snr_max_db),
                     synth_snr_step_db=config.snr_step_db, synth_normalization=config.normalization,
                     seed=config.seed)
     data_file = generate_preset(spec, out)
     reports = {}
-    for model, epochs in (("alexnet", config.epochs), ("vtcnn2", config.baseline_epochs)):
+    for model in config.models:
+        spectrogram = model in ALEXNET_MODELS
+        epochs = config.epochs if spectrogram else config.baseline_epochs
         print(f"\n== {MODEL_NAMES[model]}: {epochs} epoch(s) ==", flush=True)
         job = FinetuneJob(data=str(data_file), out=str(out / model), model=model, lr=config.lr,
                           epochs=epochs, batch_size=config.batch_size, classes=config.classes,
-                          image_size=config.image_size if model == "alexnet" else None,
-                          imagenet_normalize=config.imagenet_normalize and model == "alexnet",
+                          image_size=config.image_size if spectrogram else None,
+                          imagenet_normalize=config.imagenet_normalize and spectrogram,
                           device=config.device, seed=config.seed, progress=progress)
         outcome = finetune(job)
+        if not config.checkpoints:
+            (outcome.run_dir / CHECKPOINT_FILE).unlink(missing_ok=True)
         reports[MODEL_NAMES[model]] = outcome.metrics
     table = compare_reports(reports, out / COMPARISON_FIGURE, title="Demo: accuracy vs SNR (test split)")
     minutes = (time.monotonic() - started) / 60
-    summary = (f"Test accuracy (%) by SNR, synthetic RadioML-2016-style data, "
+    summary = (f"Test accuracy (%) by SNR, synthetic {PRESET_TITLES[config.preset]} data, "
                f"{config.per_class_snr} examples per class and SNR (80/10/10 split):\n{table}\n"
                f"({minutes:.1f} min)")
     with atomic_output(out / SUMMARY_FILE) as temporary:
