@@ -1,5 +1,6 @@
 """rfnet.train: the training engine — outputs, exact resume, accumulation, schedules, precision, DDP."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -422,3 +423,139 @@ def test_adversary_replaces_every_training_batch_but_not_validation(tmp_path):
     # validation saw the real inputs: its loss differs from the loss on zeros
     zero_val = TensorDataset(torch.zeros_like(VAL.iq), VAL.labels)
     assert trainer.evaluate()["loss"] != pytest.approx(trainer.evaluate(zero_val)["loss"])
+
+
+def literal_paper_sgd(params, grads_per_step, lrs, momentum=0.9, weight_decay=5e-4):
+    """Krizhevsky et al.'s rule as printed: v <- m v - wd lr w - lr g; w <- w + v (no torch optimiser)."""
+    weights = [p.detach().clone() for p in params]
+    velocity = [torch.zeros_like(w) for w in weights]
+    for grads, lr in zip(grads_per_step, lrs):
+        for w, v, g in zip(weights, velocity, grads):
+            v.mul_(momentum).sub_(weight_decay * lr * w).sub_(lr * g)
+            w.add_(v)
+    return weights
+
+
+@pytest.mark.parametrize("update", ["paper", "torch"])
+def test_paper_update_rule_survives_lr_drops_where_torch_sgd_does_not(update):
+    g = torch.Generator().manual_seed(0)
+    start = [torch.randn(4, 3, generator=g), torch.randn(3, generator=g)]
+    grads = [[torch.randn_like(w) for w in start] for _ in range(6)]  # fixed gradients, one set per step
+    lrs = [0.1, 0.1, 0.01, 0.01, 0.001, 0.001]  # two drops by 10, as the plateau schedule makes them
+    params = [nn.Parameter(w.clone()) for w in start]
+    settings = TrainConfig(optimizer="sgd", sgd_update=update, lr=0.1, momentum=0.9, weight_decay=5e-4)
+    optimizer = rfnet.train.build_optimizer(params, settings)
+    schedule = PlateauLR(optimizer, patience=1, decay=0.1, max_decays=3)
+    schedule.after_epoch(0.5)  # the best validation accuracy so far
+    for step, grad in enumerate(grads):
+        assert optimizer.param_groups[0]["lr"] == pytest.approx(lrs[step])
+        for p, gradient in zip(params, grad):
+            p.grad = gradient.clone()
+        optimizer.step()
+        if step % 2 == 1:
+            schedule.after_epoch(0.5)  # no improvement: the lr drops
+
+    literal = literal_paper_sgd(start, grads, lrs)
+    same = all(torch.allclose(p.detach(), w, rtol=1e-6, atol=1e-7) for p, w in zip(params, literal))
+    assert same == (update == "paper")
+    if update == "torch":  # torch's rule: identical before the first drop, so the drops make the difference
+        first_two = literal_paper_sgd(start, grads[:2], lrs[:2])
+        params_again = [nn.Parameter(w.clone()) for w in start]
+        torch_sgd = torch.optim.SGD(params_again, lr=0.1, momentum=0.9, weight_decay=5e-4)
+        for grad in grads[:2]:
+            for p, gradient in zip(params_again, grad):
+                p.grad = gradient.clone()
+            torch_sgd.step()
+        for p, w in zip(params_again, first_two):
+            torch.testing.assert_close(p.detach(), w, rtol=1e-6, atol=1e-7)
+
+
+def test_paper_update_rule_resumes_exactly_across_a_drop(tmp_path):
+    """The lr the momentum buffers are in is optimiser state: a run resumed after a drop matches a straight one."""
+    settings = config(epochs=3, optimizer="sgd", sgd_update="paper", lr=0.05, weight_decay=5e-4,
+                      lr_schedule="step", lr_step_epochs=1, lr_decay_factor=0.1)
+    straight = fresh_model()
+    Trainer(straight, TRAIN, VAL, settings, tmp_path / "straight").fit()
+    Trainer(fresh_model(), TRAIN, VAL, dataclasses.replace(settings, epochs=2), tmp_path / "resumed").fit()
+    resumed = IQMLP()
+    Trainer(resumed, TRAIN, VAL, settings, tmp_path / "resumed", resume=True).fit()
+    lrs = [r["lr"] for r in read_metrics(tmp_path / "straight" / "metrics.jsonl") if r["split"] == "val"]
+    assert lrs == pytest.approx([0.05, 0.005, 0.0005])
+    for key, value in weights(straight).items():
+        assert torch.equal(resumed.state_dict()[key], value), key
+
+
+def test_biases_at_twice_the_lr_without_weight_decay_as_the_reference_code_trained():
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 2))
+    settings = TrainConfig(optimizer="sgd", lr=0.01, weight_decay=5e-4, bias_lr_factor=2.0, bias_weight_decay=False)
+    groups = rfnet.train.split_bias_groups([{"params": list(model.parameters())}], model, settings)
+    optimizer = rfnet.train.build_optimizer(groups, settings)
+    described = [(len(g["params"]), g["lr"], g["weight_decay"]) for g in optimizer.param_groups]
+    assert described == [(2, 0.01, 5e-4), (2, 0.02, 0.0)]
+    assert {id(p) for p in optimizer.param_groups[1]["params"]} == {id(model[0].bias), id(model[2].bias)}
+    # a backbone / head split keeps its own lrs: each group's biases get twice that group's
+    head = [{"params": list(model[0].parameters()), "lr": 1e-3}, {"params": list(model[2].parameters())}]
+    lrs = [g.get("lr", settings.lr) for g in rfnet.train.split_bias_groups(head, model, settings)]
+    assert lrs == [1e-3, 2e-3, 0.01, 0.02]
+
+
+def test_trainer_applies_the_bias_options_to_its_default_groups(tmp_path):
+    settings = config(epochs=1, optimizer="sgd", lr=0.01, weight_decay=5e-4, bias_lr_factor=2.0,
+                      bias_weight_decay=False, lr_schedule="plateau")
+    trainer = Trainer(fresh_model(), TRAIN, VAL, settings, tmp_path)
+    assert [(g["lr"], g["weight_decay"]) for g in trainer.optimizer.param_groups] == [(0.01, 5e-4), (0.02, 0.0)]
+    trainer.scheduler.factor = 0.1
+    trainer.scheduler.apply()  # a plateau drop keeps the 2x ratio
+    assert [g["lr"] for g in trainer.optimizer.param_groups] == pytest.approx([1e-3, 2e-3])
+
+
+class FixedLogits(nn.Module):
+    """Ignores its input's values: returns row ``i`` of ``table`` for input ``[i, ...]`` (index in element 0)."""
+
+    def __init__(self, table: torch.Tensor):
+        super().__init__()
+        self.table = nn.Parameter(table)
+
+    def forward(self, x):
+        return self.table[x.flatten(1)[:, 0].long()]
+
+
+def test_top5_accuracy_counts_the_true_class_among_the_five_best_scores(tmp_path):
+    table = torch.tensor([[9.0, 8, 7, 6, 5, 4, 0], [0, 1, 2, 3, 4, 5, 9], [9, 8, 7, 6, 5, 4, 3]])
+    inputs = torch.arange(3.0)[:, None]
+    labels = torch.tensor([4, 0, 5])  # 5th best (top-5, not top-1); worst but one; 6th best (neither)
+    trainer = Trainer(FixedLogits(table), TensorDataset(inputs, labels), TensorDataset(inputs, labels),
+                      config(), tmp_path)
+    metrics = trainer.evaluate()
+    assert (metrics["accuracy"], metrics["top5_accuracy"]) == (0.0, pytest.approx(1 / 3))
+    right = TensorDataset(inputs, torch.tensor([0, 6, 0]))
+    assert (trainer.evaluate(right)["accuracy"], trainer.evaluate(right)["top5_accuracy"]) == (1.0, 1.0)
+
+
+def test_multicrop_validation_scores_the_softmax_averaged_over_crops(tmp_path):
+    model = TinyCNN()
+    g = torch.Generator().manual_seed(0)
+    crops, labels = torch.randn(6, 10, 3, 8, 8, generator=g), torch.randint(0, NUM_CLASSES, (6,), generator=g)
+    trainer = Trainer(model, images(8, 1), TensorDataset(crops, labels), config(batch_size=4), tmp_path)
+    metrics = trainer.evaluate()
+    with torch.no_grad():
+        probs = model(crops.flatten(0, 1)).softmax(-1).view(6, 10, NUM_CLASSES).mean(1)
+    assert metrics["accuracy"] == pytest.approx((probs.argmax(1) == labels).double().mean().item())
+    assert metrics["loss"] == pytest.approx(-probs[torch.arange(6), labels].log().mean().item(), rel=1e-5)
+    single_crop = trainer.evaluate(TensorDataset(crops[:, 0], labels))["loss"]
+    assert single_crop != pytest.approx(metrics["loss"])
+
+
+def test_restore_best_puts_back_the_best_epochs_weights(tmp_path):
+    model = fresh_model()
+    trainer = Trainer(model, TRAIN, VAL, config(epochs=3, lr=1e-2), tmp_path)
+    result = trainer.fit()
+    best = weights(rfnet.models.load(result.paths["best"]))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+    trainer.restore_best()
+    for key, value in best.items():
+        assert torch.equal(model.state_dict()[key], value), key
+    with pytest.raises(FileNotFoundError, match="no best model yet"):
+        Trainer(fresh_model(), TRAIN, VAL, config(), tmp_path / "fresh").restore_best()

@@ -9,11 +9,22 @@ from .config import TrainConfig
 from .distributed import DistributedContext, init_from_env, resolve_device
 from .engine import Trainer, TrainResult
 from .metrics import read_metrics
-from .optim import LRSchedule, PlateauLR, StepLR, WarmupCosineLR, build_optimizer, build_scheduler
+from .multicrop import crop_averaged_log_probs
+from .optim import (
+    LRSchedule,
+    PaperSGD,
+    PlateauLR,
+    StepLR,
+    WarmupCosineLR,
+    build_optimizer,
+    build_scheduler,
+    split_bias_groups,
+)
 
 __all__ = [
     "DistributedContext",
     "LRSchedule",
+    "PaperSGD",
     "PlateauLR",
     "StepLR",
     "TrainConfig",
@@ -22,9 +33,11 @@ __all__ = [
     "WarmupCosineLR",
     "build_optimizer",
     "build_scheduler",
+    "crop_averaged_log_probs",
     "init_from_env",
     "load_checkpoint",
     "read_metrics",
     "resolve_device",
     "save_checkpoint",
+    "split_bias_groups",
 ]

@@ -23,7 +23,7 @@ from rfnet.data.atomic import atomic_output
 
 from .config import RESUMABLE_CHANGES
 
-FORMAT = "rfnet.train.checkpoint/1"
+FORMAT = "rfnet.train.checkpoint/2"  # /2: running sums hold top-5 hits
 
 
 def save_checkpoint(state: dict, path: str | Path) -> Path:
@@ -44,7 +44,10 @@ def load_checkpoint(path: str | Path) -> dict:
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, pickle.UnpicklingError) as err:
         first_line = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ValueError(f"{path}: not a readable checkpoint (corrupt or truncated?): {first_line}") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
+    found = state.get("format") if isinstance(state, dict) else None
+    if isinstance(found, str) and found.startswith(FORMAT.split("/")[0] + "/") and found != FORMAT:
+        raise ValueError(f"{path}: written by another rfnet version (format {found!r}; this one resumes {FORMAT!r})")
+    if found != FORMAT:
         raise ValueError(f"{path}: not an rfnet training checkpoint (expected format {FORMAT!r})")
     return state
 

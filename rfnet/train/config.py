@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 OPTIMIZERS = ("sgd", "adamw")
+SGD_UPDATES = ("torch", "paper")
 LR_SCHEDULES = ("constant", "cosine", "step", "plateau")
 AMP_MODES = ("auto", "bf16", "off")
 
@@ -31,6 +32,9 @@ class TrainConfig:
     weight_decay: float = 0.0  # L2 (sgd) / decoupled (adamw) weight decay
     momentum: float = 0.9  # sgd momentum
     nesterov: bool = False  # sgd Nesterov momentum
+    sgd_update: str = "torch"  # sgd: "torch" (b <- m b + g; w <- w - lr b) or "paper" (v <- m v - lr g; w <- w + v)
+    bias_lr_factor: float = 1.0  # biases train at this x their group's lr (cuda-convnet / Caffe AlexNet: 2)
+    bias_weight_decay: bool = True  # False: no weight decay on biases (cuda-convnet / Caffe AlexNet)
     adam_beta1: float = 0.9
     adam_beta2: float = 0.999
     lr_schedule: str = "constant"  # one of LR_SCHEDULES
@@ -55,6 +59,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_choice("sgd_update", self.sgd_update, SGD_UPDATES)
         _check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         _check_choice("amp", self.amp, AMP_MODES)
         for name in ("epochs", "batch_size", "grad_accum_steps", "log_every", "lr_step_epochs", "plateau_patience"):
@@ -70,6 +75,10 @@ class TrainConfig:
             raise ValueError(
                 f"TrainConfig needs weight_decay >= 0 and 0 <= momentum < 1, got {self.weight_decay}, {self.momentum}"
             )
+        if self.sgd_update == "paper" and (self.optimizer != "sgd" or self.nesterov):
+            raise ValueError("TrainConfig.sgd_update='paper' needs optimizer='sgd' without Nesterov momentum")
+        if not self.bias_lr_factor > 0:
+            raise ValueError(f"TrainConfig.bias_lr_factor must be > 0, got {self.bias_lr_factor}")
         if not 0 < self.lr_decay_factor < 1:
             raise ValueError(f"TrainConfig.lr_decay_factor must be in (0, 1), got {self.lr_decay_factor}")
         if self.warmup_epochs < 0 or not 0 <= self.min_lr_ratio <= 1:

@@ -50,6 +50,16 @@ class DistributedContext:
         dist.all_gather_object(gathered, obj)
         return gathered
 
+    @torch.no_grad()
+    def broadcast_state(self, model: torch.nn.Module) -> None:
+        """Overwrite ``model``'s parameters and buffers on every rank with rank 0's (through this device)."""
+        if not self.is_distributed:
+            return
+        for tensor in model.state_dict().values():
+            carrier = tensor.to(self.device)
+            dist.broadcast(carrier, src=0)
+            tensor.copy_(carrier)
+
     def barrier(self) -> None:
         if self.is_distributed:
             dist.barrier()
@@ -70,10 +80,11 @@ def resolve_device(name: str) -> torch.device:
         raise ValueError(f"device {name!r} is not a torch device ({err})") from None
 
 
-def init_from_env(device: str = "auto") -> DistributedContext:
+def init_from_env(device: str = "auto", devices_per_process: int = 1) -> DistributedContext:
     """Read torchrun's ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK`` and join the process group.
 
-    Backend: NCCL when computing on CUDA (each process on ``cuda:LOCAL_RANK``), gloo on CPU.
+    Backend: NCCL when computing on CUDA, each process on ``cuda:LOCAL_RANK * devices_per_process``
+    (a model split over ``devices_per_process`` GPUs uses the ones from there on); gloo on CPU.
     Without those variables (or ``WORLD_SIZE=1``) returns a single-process context on ``device``.
     """
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
@@ -85,7 +96,7 @@ def init_from_env(device: str = "auto") -> DistributedContext:
     except (KeyError, ValueError) as err:
         raise ValueError(f"WORLD_SIZE={world_size} but RANK / LOCAL_RANK are missing or not integers ({err})") from None
     if base.type == "cuda":
-        local = torch.device("cuda", local_rank)
+        local = torch.device("cuda", local_rank * devices_per_process)
         torch.cuda.set_device(local)
         backend = "nccl"
     else:

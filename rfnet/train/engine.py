@@ -4,6 +4,9 @@ Single process and DDP share this loop: a :class:`~rfnet.train.distributed.Distr
 ``world_size > 1`` only changes the data shard, wraps the model in DistributedDataParallel and sums
 metrics over ranks; rank 0 alone writes files and shows the bar.
 
+A model split over devices (``model.devices``, see :mod:`rfnet.train.placement`) stays where it is,
+is fed on its first device and saved in its single-device form.
+
 Files in ``out_dir``: ``checkpoint.pt`` (everything to resume exactly; rewritten atomically after every
 epoch), ``best/`` (:func:`rfnet.models.save` of the model with the best validation accuracy, or
 ``best.pt`` holding its state dict when the model is not saveable), ``metrics.jsonl`` (see
@@ -27,6 +30,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from rfnet.data.atomic import atomic_output
+from rfnet.models import load as load_model
 from rfnet.models import save as save_model
 
 from .checkpoint import capture_rng_state, load_checkpoint, mismatched_fields, restore_rng_state, save_checkpoint
@@ -34,7 +38,9 @@ from .config import TrainConfig
 from .distributed import DistributedContext, resolve_device
 from .loaders import seed_for, train_loader, val_loader
 from .metrics import MetricsLog, RunningMetrics
-from .optim import build_optimizer, build_scheduler
+from .multicrop import crop_averaged_log_probs
+from .optim import build_optimizer, build_scheduler, split_bias_groups
+from .placement import load_single_device_form, model_devices, place, single_device_form
 
 CHECKPOINT_FILE = "checkpoint.pt"
 BEST_DIR = "best"
@@ -68,13 +74,18 @@ class Trainer:
     """Train ``model`` on ``train_data``, validate on ``val_data`` every epoch, keep the best.
 
     Args:
-        model: maps a batch of inputs to logits ``[B, C]`` (float).
+        model: maps a batch of inputs to logits ``[B, C]`` (float). A model split over devices (with a
+            ``devices`` attribute, like :class:`~rfnet.models.TwoTowerAlexNet`) keeps its placement and
+            gets its inputs on ``devices[0]``; under DDP that must be the process's device.
         train_data, val_data: map-style datasets of tuples ``(input, target, *extras)``; ``target`` an
-            integer class index. Inputs may be complex64 IQ ``[N]`` or float images ``[C, H, W]``.
+            integer class index. Inputs may be complex64 IQ ``[N]`` or float images ``[C, H, W]``;
+            validation inputs may also be crops ``[n, C, H, W]``, scored by the softmax averaged over
+            the ``n`` crops (:func:`~rfnet.train.multicrop.crop_averaged_log_probs`).
         config: the :class:`TrainConfig`.
         out_dir: folder for the checkpoint, best model and metrics (created).
         param_groups: optimiser param groups (e.g. a lower lr for the backbone); default: every
-            parameter that requires grad, at ``config.lr``.
+            parameter that requires grad, at ``config.lr``. ``config.bias_lr_factor`` and
+            ``config.bias_weight_decay`` then split each group's biases off (:func:`~rfnet.train.optim.split_bias_groups`).
         loss_fn: ``(logits, targets) -> mean loss``; default cross-entropy.
         collate_fn: passed to the DataLoaders.
         distributed: from :func:`~rfnet.train.distributed.init_from_env`; default single process on
@@ -116,7 +127,12 @@ class Trainer:
         self.train_data, self.val_data = train_data, val_data
         sizes = {"train_data": _dataset_size(train_data, "train_data"), "val_data": _dataset_size(val_data, "val_data")}
         self.ctx = distributed or DistributedContext(device=resolve_device(config.device))
-        self.device = self.ctx.device
+        split_devices = model_devices(model)
+        if split_devices is not None and self.ctx.is_distributed and split_devices[0] != self.ctx.device:
+            raise ValueError(
+                f"the model's first device {split_devices[0]} is not this process's device {self.ctx.device}: "
+                "under DDP a split model takes its input on the process's device"
+            )
         self.loss_fn = loss_fn or nn.CrossEntropyLoss()
         self.collate_fn = collate_fn
         self.adversary = adversary
@@ -128,11 +144,14 @@ class Trainer:
             "metrics": self.out_dir / METRICS_FILE,
         }
 
-        self.model = model.to(self.device)
+        self.device = place(model, self.ctx.device)  # where inputs, targets and logits live
+        self.model = model
         if config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         trainable = [p for p in model.parameters() if p.requires_grad]
         groups = param_groups if param_groups is not None else [{"params": trainable}]
+        if config.bias_lr_factor != 1 or not config.bias_weight_decay:
+            groups = split_bias_groups(groups, model, config)
         self.optimizer = (optimizer_factory or build_optimizer)(groups, config)
         self.fingerprint = self._fingerprint(sizes)
         micro_batches = math.ceil(math.ceil(sizes["train_data"] / self.ctx.world_size) / config.batch_size)
@@ -143,7 +162,9 @@ class Trainer:
         self.forward_model: nn.Module = torch.compile(self.model) if config.compile else self.model
         self.network: nn.Module = self.forward_model
         if self.ctx.is_distributed:
-            device_ids = [self.device.index] if self.device.type == "cuda" else None
+            # a module on several devices (or on the CPU) takes no device_ids
+            one_cuda_device = self.device.type == "cuda" and split_devices is None
+            device_ids = [self.device.index] if one_cuda_device else None
             self.network = DistributedDataParallel(self.forward_model, device_ids=device_ids)
         self.autocast_dtype = _autocast_dtype(config.amp, self.device)
 
@@ -193,9 +214,9 @@ class Trainer:
 
     @torch.no_grad()
     def evaluate(self, dataset=None) -> dict[str, float]:
-        """``loss``, ``accuracy``, ``examples``, ``examples_per_s`` on ``dataset`` (default ``val_data``).
-
-        Summed over ranks: every rank must call it.
+        """``loss``, ``accuracy``, ``top5_accuracy``, ``examples``, ``examples_per_s`` on ``dataset``
+        (default ``val_data``). Inputs ``[B, n, C, H, W]`` are n crops per example, scored by their
+        averaged softmax. Summed over ranks: every rank must call it.
         """
         loader = val_loader(
             self.val_data if dataset is None else dataset,
@@ -210,10 +231,27 @@ class Trainer:
         for batch in loader:
             inputs, targets = self._to_device(batch)
             with self._autocast():
-                logits = network(inputs)
+                multicrop = inputs.dim() == 5
+                logits = crop_averaged_log_probs(network, inputs) if multicrop else network(inputs)
                 loss = self.loss_fn(logits, targets)
             metrics.add(logits, targets, loss)
         return metrics.summary(self.ctx)
+
+    def restore_best(self) -> None:
+        """Put the best epoch's weights (``best/`` or ``best.pt``, as rank 0 wrote them) back into the model.
+
+        Rank 0 reads them and sends them to the other ranks, so their disks need not hold the run folder:
+        every rank must call it. Raises ``FileNotFoundError`` before any epoch has finished.
+        """
+        if self.ctx.is_main:
+            best = self.paths["best"]
+            if not best.exists():
+                raise FileNotFoundError(f"{best}: no best model yet (no epoch has finished)")
+            if best.name == BEST_STATE_FILE:
+                self.model.load_state_dict(torch.load(best, map_location="cpu", weights_only=True))
+            else:
+                load_single_device_form(self.model, load_model(best))
+        self.ctx.broadcast_state(self.model)
 
     @property
     def stopped_early(self) -> bool:
@@ -291,7 +329,7 @@ class Trainer:
         best = " (best)" if val["accuracy"] > self.best_accuracy else ""
         tqdm.write(
             f"epoch {self.epoch}/{self.config.epochs}: train loss {train['loss']:.4f} acc {train['accuracy']:.4f}"
-            f" | val loss {val['loss']:.4f} acc {val['accuracy']:.4f}{best}"
+            f" | val loss {val['loss']:.4f} acc {val['accuracy']:.4f} top-5 {val['top5_accuracy']:.4f}{best}"
             f" | {train['examples_per_s']:.0f} examples/s | lr {self._lr():.3g}"
         )
 
@@ -389,7 +427,7 @@ class Trainer:
 
     def _save_best(self) -> None:
         if _saveable(self.model):
-            save_model(self.model, self.paths["best"])
+            save_model(single_device_form(self.model), self.paths["best"])
         else:
             with atomic_output(self.paths["best"]) as temporary:
                 torch.save(self.model.state_dict(), temporary)

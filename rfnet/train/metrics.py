@@ -2,8 +2,9 @@
 
 Each line of ``metrics.jsonl`` is one JSON object with ``epoch`` (1-based), ``step`` (optimiser steps
 so far), ``split`` (``"train_step"``: the last ``log_every`` steps; ``"train"``: a whole epoch;
-``"val"``: validation after an epoch), ``loss`` (mean per example), ``accuracy`` (fraction),
-``lr`` (first param group), ``examples_per_s`` (all ranks together), ``time`` (Unix seconds).
+``"val"``: validation after an epoch), ``loss`` (mean per example), ``accuracy`` (top-1, fraction),
+``top5_accuracy`` (the true class among the 5 highest scores, or among all of them when there are fewer
+classes), ``examples``, ``lr`` (first param group), ``examples_per_s`` (all ranks together), ``time`` (Unix seconds).
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ from rfnet.data.atomic import atomic_output
 from .distributed import DistributedContext
 
 
+TOP_K = 5
+
+
 class RunningMetrics:
-    """Sums of loss, correct predictions and examples, kept on the compute device (no sync per batch)."""
+    """Sums of loss, top-1 and top-5 hits and examples, kept on the compute device (no sync per batch)."""
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
@@ -30,7 +34,8 @@ class RunningMetrics:
 
     def reset(self, sums: torch.Tensor | None = None) -> None:
         """Start again from zero (or from ``sums`` saved in a checkpoint); restart the clock."""
-        self.sums = torch.zeros(3, dtype=torch.float64, device=self.device)  # loss sum, correct, examples
+        # loss sum, top-1 hits, top-5 hits, examples
+        self.sums = torch.zeros(4, dtype=torch.float64, device=self.device)
         if sums is not None:
             self.sums.copy_(sums)
         self.started = time.perf_counter()
@@ -39,16 +44,21 @@ class RunningMetrics:
     def add(self, logits: torch.Tensor, targets: torch.Tensor, mean_loss: torch.Tensor) -> None:
         """Add one batch: ``logits`` [B, C], ``targets`` int64 [B], ``mean_loss`` the batch's mean loss."""
         count = targets.shape[0]
-        correct = (logits.argmax(dim=-1) == targets).sum()
-        self.sums += torch.stack([mean_loss.detach().double() * count, correct.double(), self.sums.new_tensor(count)])
+        top = logits.topk(min(TOP_K, logits.shape[-1]), dim=-1).indices  # [B, k], best first
+        hits = top == targets[:, None]
+        correct, correct_top5 = hits[:, 0].sum(), hits.any(dim=-1).sum()
+        loss_sum = mean_loss.detach().double() * count
+        self.sums += torch.stack([loss_sum, correct.double(), correct_top5.double(), self.sums.new_tensor(count)])
 
     def summary(self, ctx: DistributedContext) -> dict[str, float]:
-        """``loss``, ``accuracy``, ``examples`` and ``examples_per_s`` over all ranks (a collective call)."""
-        loss_sum, correct, examples = ctx.all_reduce_sum(self.sums).tolist()
+        """``loss``, ``accuracy``, ``top5_accuracy``, ``examples`` and ``examples_per_s`` over all ranks
+        (a collective call)."""
+        loss_sum, correct, correct_top5, examples = ctx.all_reduce_sum(self.sums).tolist()
         seconds = time.perf_counter() - self.started
         return {
             "loss": loss_sum / examples if examples else math.nan,
             "accuracy": correct / examples if examples else math.nan,
+            "top5_accuracy": correct_top5 / examples if examples else math.nan,
             "examples": examples,
             "examples_per_s": examples / seconds if seconds > 0 else math.nan,
         }

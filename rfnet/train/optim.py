@@ -1,5 +1,9 @@
 """Optimisers and learning-rate schedules built from a :class:`~rfnet.train.config.TrainConfig`.
 
+Two forms of SGD with momentum (``TrainConfig.sgd_update``): torch's (``b <- m b + g + wd w``,
+``w <- w - lr b``) and Krizhevsky et al.'s (``v <- m v - wd lr w - lr g``, ``w <- w + v``). They are the
+same while the lr is constant (``v = -lr b``); :class:`PaperSGD` keeps them the same across lr changes.
+
 A schedule sets each param group's lr to that group's base lr (``group["base_lr"]``, recorded when the
 schedule is made) times one factor, so per-group learning rates (backbone vs. head) keep their ratio.
 The engine calls ``after_step()`` after every optimiser step and ``after_epoch(val_accuracy)`` after
@@ -13,19 +17,71 @@ import math
 from collections.abc import Iterable
 
 import torch
+from torch import nn
 
 from .config import TrainConfig
 
 
 def build_optimizer(params: Iterable, config: TrainConfig) -> torch.optim.Optimizer:
-    """SGD (momentum, Nesterov) or AdamW over ``params`` (tensors or param-group dicts)."""
+    """SGD (momentum, Nesterov; torch's or the paper's update) or AdamW over ``params`` (tensors or group dicts)."""
     if config.optimizer == "sgd":
-        return torch.optim.SGD(
+        sgd = PaperSGD if config.sgd_update == "paper" else torch.optim.SGD
+        return sgd(
             params, lr=config.lr, momentum=config.momentum, nesterov=config.nesterov, weight_decay=config.weight_decay
         )
     return torch.optim.AdamW(
         params, lr=config.lr, betas=(config.adam_beta1, config.adam_beta2), weight_decay=config.weight_decay
     )
+
+
+class PaperSGD(torch.optim.SGD):
+    """SGD whose momentum is the paper's velocity: ``v <- m v - wd lr w - lr g``; ``w <- w + v``.
+
+    torch's SGD keeps a buffer ``b`` (``b <- m b + g + wd w``; ``w <- w - lr b``), i.e. ``v = -lr b``, which
+    is the paper's rule only while ``lr`` stays put: after a drop from ``lr0`` to ``lr1`` torch's next
+    step moves the weights by ``lr1 m b`` where the paper moves them by ``lr0 m b``. Before each step this
+    optimiser rescales every group's buffers by ``lr0 / lr1`` whenever the group's lr has changed since
+    the buffers were written (``group["buffer_lr"]``, saved with the optimiser's state), so the velocity
+    carries over unchanged through any schedule. The arithmetic of each step is torch's own (foreach).
+    """
+
+    def __init__(self, params, **kwargs) -> None:
+        super().__init__(params, **kwargs)
+        for group in self.param_groups:
+            group.setdefault("buffer_lr", group["lr"])
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            if group["lr"] == group["buffer_lr"]:
+                continue
+            if not group["lr"] > 0:
+                raise ValueError(f"the paper's update rule needs a positive learning rate, got {group['lr']}")
+            buffers = [self.state[p]["momentum_buffer"] for p in group["params"] if "momentum_buffer" in self.state[p]]
+            if buffers:
+                torch._foreach_mul_(buffers, group["buffer_lr"] / group["lr"])
+            group["buffer_lr"] = group["lr"]
+        return super().step(closure)
+
+
+def split_bias_groups(groups: list[dict], model: nn.Module, config: TrainConfig) -> list[dict]:
+    """Each param group split into weights and biases; biases get ``bias_lr_factor`` x the group's lr
+    and, unless ``config.bias_weight_decay``, no weight decay (what cuda-convnet and Caffe's AlexNet did).
+
+    ``groups``: dicts with ``params`` and optional ``lr`` / ``weight_decay`` (default: ``config``'s).
+    Biases are the parameters whose name in ``model`` ends in ``bias``. Empty groups are dropped.
+    """
+    names = {id(param): name for name, param in model.named_parameters()}
+    split = []
+    for group in groups:
+        params = list(group["params"])
+        biases = [p for p in params if names.get(id(p), "").endswith("bias")]
+        weights = [p for p in params if not names.get(id(p), "").endswith("bias")]
+        bias_group = {**group, "params": biases, "lr": group.get("lr", config.lr) * config.bias_lr_factor}
+        if not config.bias_weight_decay:
+            bias_group["weight_decay"] = 0.0
+        split += [g for g in ({**group, "params": weights}, bias_group) if g["params"]]
+    return split
 
 
 class LRSchedule:
