@@ -193,3 +193,24 @@ def test_same_seed_same_split(datasets):
     first, second = data.split(seed=4), data.split(seed=4)
     assert all(torch.equal(torch.as_tensor(a), torch.as_tensor(b)) for a, b in zip(first, second))
     assert not np.array_equal(first[0], data.split(seed=5)[0])
+
+
+@pytest.mark.slow
+def test_saved_alexnet_backbone_gets_a_new_head_and_frozen_layers_stay_put(datasets, tmp_path):
+    from rfnet.models import create_model, load, save
+
+    backbone = create_model("alexnet_tv", num_classes=10)
+    save(backbone, tmp_path / "backbone")
+    out = tmp_path / "run"
+    assert main(["finetune", "--data", str(datasets["train.pkl"]), "--out", str(out), "--backbone",
+                 str(tmp_path / "backbone"), "--freeze-up-to", "fc7", "--image-size", "63", "--epochs", "1",
+                 "--batch-size", "16", "--quiet"]) == 0
+    tuned = load(out / "best")
+    assert sorted(tuned.classes) == sorted(CLASSES)
+    before, after = backbone.state_dict(), tuned.backbone.state_dict()
+    assert set(before) == set(after)
+    for key, value in before.items():
+        if key.startswith("classifier.6."):  # fc8: a fresh head for the data's classes, trained
+            assert after[key].shape[0] == len(CLASSES)
+        else:  # conv1 ... fc7 frozen: bit for bit the saved backbone
+            torch.testing.assert_close(after[key], value, rtol=0, atol=0)
