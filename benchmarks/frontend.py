@@ -12,9 +12,12 @@ printed; it stops if above ``--tolerance``).
     python benchmarks/frontend.py --compile            # also time torch.compile'd front end
     python benchmarks/frontend.py --device cuda        # the torch side on a GPU
 
+    python benchmarks/frontend.py --end-to-end         # also IQ -> class through the AlexNet classifier
+
 Throughput is examples per second, the best of ``--repeats`` timed blocks of at least ``--seconds``
-each. ``throughput(fn, iq, ...)`` times any callable taking IQ, so an end-to-end row (IQ to class
-through a classifier) is one more call to it.
+each. End-to-end rows time ``SpectrogramClassifier`` (front end + the paper AlexNet, eval mode, argmax)
+against the scipy front end feeding the same AlexNet, at each ``--image-sizes`` side, and report the
+share of our time spent in the front end.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ import numpy as np
 import scipy.signal
 import torch
 
+from rfnet.dsp.classes import RML2016_CLASSES
 from rfnet.dsp.spectrogram import IMAGENET_MEAN, IMAGENET_STD, Spectrogram, SpectrogramConfig
+from rfnet.models import SpectrogramClassifier
 
 SCIPY_WINDOWS = {"hann": "hann", "hamming": "hamming", "blackman": "blackman", "rectangular": "boxcar"}
 
@@ -169,6 +174,45 @@ def frontend_rows(args: argparse.Namespace) -> list[dict]:
     return rows
 
 
+def end_to_end_rows(args: argparse.Namespace) -> list[dict]:
+    """One row per (signal length, image size, batch): IQ -> class through the AlexNet spectrogram
+    classifier against the scipy front end feeding the same network, examples/s and their ratio."""
+    device = torch.device(args.device)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    rows = []
+    for length in args.lengths:
+        for size in args.image_sizes:
+            config = SpectrogramConfig.for_length(length, image_size=(size, size))
+            model = SpectrogramClassifier(RML2016_CLASSES, config, backbone="alexnet").to(device).eval()
+            reference = ScipyFrontend(config, length)
+
+            def ours(iq, model=model):
+                return model(iq).argmax(dim=1)
+
+            def theirs(iq, model=model, reference=reference):
+                images = torch.from_numpy(reference(iq.cpu().numpy())).to(device)
+                return model.backbone(images).argmax(dim=1)
+
+            for batch in args.batches:
+                iq = torch.randn(batch, length, dtype=torch.complex64,
+                                 generator=torch.Generator().manual_seed(batch)).to(device)
+                with torch.no_grad():
+                    if not torch.equal(ours(iq), theirs(iq)):
+                        raise SystemExit(f"classes differ at length {length}, size {size}, batch {batch}")
+                    timed = {name: throughput(fn, iq, seconds=args.seconds, repeats=args.repeats, sync=sync)
+                             for name, fn in (("classifier", ours), ("scipy_frontend", theirs),
+                                              ("frontend_alone", model.frontend))}
+                row = {"length": length, "image_size": size, "batch": batch,
+                       "classifier_per_s": timed["classifier"], "scipy_frontend_per_s": timed["scipy_frontend"],
+                       "frontend_share": timed["classifier"] / timed["frontend_alone"]}
+                rows.append(row)
+                print(f"end to end, length {length:>5} image {size:>3} batch {batch:>4}: rfnet "
+                      f"{row['classifier_per_s']:>8.1f}/s  scipy front end + same AlexNet "
+                      f"{row['scipy_frontend_per_s']:>8.1f}/s ({row['classifier_per_s'] / row['scipy_frontend_per_s']:.2f}x)"
+                      f"  front end {100 * row['frontend_share']:.0f}% of rfnet's time", flush=True)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lengths", type=int, nargs="+", default=[128, 1024])
@@ -179,15 +223,21 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--tolerance", type=float, default=1e-4)
+    parser.add_argument("--end-to-end", action="store_true",
+                        help="also time IQ -> class through the AlexNet spectrogram classifier")
+    parser.add_argument("--image-sizes", type=int, nargs="+", default=[227, 67],
+                        help="end-to-end: spectrogram image sides (default 227 67)")
     parser.add_argument("--json", default=None, help="also write the rows and the machine here")
     args = parser.parse_args()
     info = machine()
     print(json.dumps(info))
     rows = frontend_rows(args)
+    end_to_end = end_to_end_rows(args) if args.end_to_end else []
     if args.json:
         tmp = args.json + ".tmp"
         with open(tmp, "w") as out:
-            json.dump({"machine": info, "device": args.device, "rows": rows}, out, indent=1)
+            json.dump({"machine": info, "device": args.device, "rows": rows, "end_to_end": end_to_end},
+                      out, indent=1)
         os.replace(tmp, args.json)
 
 
