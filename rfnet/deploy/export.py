@@ -17,8 +17,9 @@ What each format holds:
   exporter no ``view_as_complex``), so its ONNX file is the backbone on float32 images
   ``[batch, C, H, W]``: compute them with ``model.frontend(iq)`` in PyTorch first.
 
-Either file records the class names and its input in its metadata (ONNX ``metadata_props``
-``rfnet:classes`` / ``rfnet:input``; TorchScript extra file ``rfnet.json``). The file appears only after
+Either file records the class names (logit order), its input and the model's arch: ONNX in
+``metadata_props`` ``rfnet:classes`` (a JSON list), ``rfnet:input``, ``rfnet:arch``; TorchScript in the
+extra file ``rfnet.json`` (``{"classes", "input", "arch"}``). The file appears only after
 the exported model, run on a batch of a different size from the one it was traced with, matched
 PyTorch's logits within ``tolerance``; otherwise ``ValueError`` and no file.
 """
@@ -108,9 +109,10 @@ def onnx_plan(model: nn.Module, num_samples: int) -> OnnxPlan:
                     f"float32 IQ [batch, {num_samples}, 2] (I, Q)", True)
 
 
-def _metadata(model: nn.Module, input_description: str) -> dict[str, str]:
-    return {"rfnet:classes": json.dumps(list(getattr(model, "classes", []))), "rfnet:input": input_description,
-            "rfnet:arch": getattr(model, "arch", type(model).__name__)}
+def _metadata(model: nn.Module, input_description: str) -> dict:
+    """What a deployed file says about itself: ``classes`` (logit order), ``input`` and ``arch``."""
+    return {"classes": list(getattr(model, "classes", [])), "input": input_description,
+            "arch": getattr(model, "arch", type(model).__name__)}
 
 
 def onnx_bytes(model: nn.Module, num_samples: int) -> tuple[bytes, OnnxPlan]:
@@ -126,7 +128,7 @@ def onnx_bytes(model: nn.Module, num_samples: int) -> tuple[bytes, OnnxPlan]:
     proto = program.model_proto
     for key, value in _metadata(model, plan.input_description).items():
         entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
+        entry.key, entry.value = f"rfnet:{key}", value if isinstance(value, str) else json.dumps(value)
     return proto.SerializeToString(), plan
 
 
