@@ -1,0 +1,46 @@
+"""``rfnet export``: a saved classifier as an ONNX or TorchScript file, checked against PyTorch."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(commands) -> None:
+    export = commands.add_parser(
+        "export",
+        help="export a saved classifier to ONNX or TorchScript, checked against the PyTorch outputs",
+        description="Write a deployable model file. TorchScript holds the whole model (complex64 IQ in). ONNX "
+        "has no complex tensors: a raw-IQ model takes float32 [batch, samples, 2]; a spectrogram classifier's "
+        "front end does not export, so its ONNX file is the backbone on spectrogram images (compute them "
+        "with the rfnet front end). The file is written only if its outputs match PyTorch's.",
+    )
+    export.add_argument("--model", required=True, help="a finetune run folder (run/) or a saved model folder")
+    export.add_argument("--format", required=True, choices=["onnx", "torchscript"], dest="fmt")
+    export.add_argument("--out", required=True, help="output file (e.g. model.onnx, model.pt)")
+    export.add_argument("--num-samples", type=int,
+                        help="IQ samples per example (default: the model's input length, or its run's)")
+    export.add_argument("--tolerance", type=float, default=1e-3,
+                        help="largest absolute difference of logits from PyTorch allowed (default 1e-3)")
+    export.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rfnet.deploy.export import export_model
+    from rfnet.jobs.classify import load_classifier, window_length
+
+    saved = load_classifier(args.model)
+    num_samples, note = window_length(saved, args.num_samples)
+    if note:
+        print(f"rfnet export: note: {note}")
+    try:
+        result = export_model(saved.model, args.out, args.fmt, num_samples, tolerance=args.tolerance)
+    except ImportError as err:
+        raise ValueError(f"--format onnx needs the onnx extra (pip install 'rfnet[onnx]'): {err}") from None
+    print(f"wrote {result.path} ({result.format}) from {saved.folder}")
+    print(f"input: {result.input_description}; output: float32 logits [batch, {len(saved.model.classes)}] "
+          f"for classes {list(saved.model.classes)}")
+    if not result.front_end_included:
+        print("note: the spectrogram front end is not in this file (torch.stft on complex IQ does not export to "
+              "ONNX); run rfnet.models.load(...).frontend(iq) first, or use --format torchscript")
+    print(f"max abs difference from PyTorch: {result.max_abs_diff:.3g} (tolerance {args.tolerance:g})")
+    return 0
