@@ -1,0 +1,223 @@
+"""The paper's ImageNet preprocessing on RGB ``[3, H, W]`` tensors from ``torchvision.io`` decoders.
+
+Every image is first brought to 256x256: shorter side resized to 256 (bilinear, antialiased), then the
+central 256x256 patch (Krizhevsky et al. 2012, section 2). Then:
+
+- training (:func:`train_transform`): a ``crop_size`` crop (227 for the paper net ``alexnet``, 224 for
+  ``conv1_padding=2`` / ``alexnet_tv``) at a uniformly random position inside the 256x256, mirrored
+  with probability 1/2, PCA colour lighting (:mod:`rfnet.data.imagenet_lighting`), then normalised;
+- evaluation (:func:`eval_transform`): the centre crop, or the paper's 10 crops: the four corners and
+  the centre, then the same five mirrored, stacked ``[10, 3, crop, crop]`` (torchvision's ``ten_crop``
+  order) for averaging the softmax.
+
+Normalisation: ``(x - mean) / std`` with ``x`` on [0, 1]. The default is the per-channel ImageNet mean
+and std, the same numbers the spectrogram front end uses (``Spectrogram(imagenet_normalize=True)``), so
+a backbone trained here sees spectrograms on the same scale. The paper subtracted the per-pixel *mean
+image* of the training set, on 0..255, and did not divide: ``std=(1/255,) * 3`` reproduces its scale
+with a per-channel mean.
+
+Inputs: ``uint8`` on 0..255 or float on [0, 1], on any device. Outputs: ``float32``.
+
+Random draws (crop position, flip, lighting weights) come from a generator seeded by
+``(seed, epoch, example index)``, so an example's augmentation does not depend on which DataLoader
+worker or rank reads it, nor on what it read before: the condition for exact resume with workers in
+:class:`rfnet.train.Trainer`. :class:`~rfnet.data.imagenet.ImageNetFolder` passes the index and its
+epoch (``set_epoch``). With ``seed=None`` draws come from torch's global generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torchvision.transforms.v2 import functional as F
+
+from rfnet.dsp.spectrogram import IMAGENET_MEAN, IMAGENET_STD
+
+from .imagenet_lighting import PCALighting
+
+RESIZE = 256
+PAPER_CROP = 227
+
+
+@dataclass(frozen=True)
+class CropDraws:
+    """Per-example augmentation of a batch of ``B`` examples (CPU tensors).
+
+    ``top``, ``left``: int64 ``[B]`` crop corner in the 256x256 image; ``flip``: bool ``[B]`` mirror
+    left-right; ``alpha``: float32 ``[B, 3]`` lighting weights (``N(0, alpha_std)``; zeros for none).
+    """
+
+    top: torch.Tensor
+    left: torch.Tensor
+    flip: torch.Tensor
+    alpha: torch.Tensor
+
+    @classmethod
+    def cat(cls, draws: Sequence[CropDraws]) -> CropDraws:
+        return cls(*(torch.cat([getattr(d, name) for d in draws]) for name in ("top", "left", "flip", "alpha")))
+
+
+def resize_center(image: torch.Tensor, size: int = RESIZE) -> torch.Tensor:
+    """Shorter side to ``size`` (bilinear, antialiased), then the central ``size x size``: ``[..., size, size]``, same dtype."""
+    image = F.resize(image, [size], antialias=True)
+    return F.center_crop(image, [size, size])
+
+
+def to_unit_float(image: torch.Tensor) -> torch.Tensor:
+    """``uint8`` 0..255 -> ``float32`` [0, 1]; float images pass through as ``float32``."""
+    return image.float().div_(255) if image.dtype == torch.uint8 else image.float()
+
+
+def crop_flip_light(
+    images: torch.Tensor,
+    draws: CropDraws,
+    crop_size: int,
+    lighting: PCALighting | None,
+    mean: Sequence[float],
+    std: Sequence[float],
+) -> torch.Tensor:
+    """Crop ``images`` ``[B, 3, H, W]`` at ``draws``, mirror, add lighting, normalise: float32 ``[B, 3, crop, crop]``.
+
+    One gather does crop and mirror for the whole batch (on the images' device); ``draws`` may be on the CPU.
+    """
+    device = images.device
+    steps = torch.arange(crop_size, device=device)
+    top, left, flip = draws.top.to(device), draws.left.to(device), draws.flip.to(device)
+    rows = top[:, None] + steps  # [B, crop]
+    cols = left[:, None] + torch.where(flip[:, None], crop_size - 1 - steps, steps)  # [B, crop]
+    batch = torch.arange(len(images), device=device)[:, None, None]
+    crops = images.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]]  # [B, crop, crop, 3]
+    crops = to_unit_float(crops)
+    if lighting is not None:
+        crops = crops + lighting.offsets(draws.alpha.to(device=device, dtype=crops.dtype))[:, None, None, :]
+    mean_t = torch.tensor(mean, dtype=crops.dtype, device=device)
+    std_t = torch.tensor(std, dtype=crops.dtype, device=device)
+    return ((crops - mean_t) / std_t).permute(0, 3, 1, 2).contiguous()
+
+
+def example_generator(seed: int, epoch: int, example: int) -> torch.Generator:
+    """A CPU generator for one example's draws, a pure function of ``(seed, epoch, example)``."""
+    state = np.random.SeedSequence([seed, epoch, example]).generate_state(2, dtype=np.uint32)
+    return torch.Generator().manual_seed(int(state[0]) << 31 ^ int(state[1]))
+
+
+class TrainTransform:
+    """Random crop + mirror + PCA lighting + normalisation: ``[3, H, W]`` -> float32 ``[3, crop, crop]``.
+
+    Use :func:`train_transform` to build one. Called as ``t(image, example=i, epoch=e)``: the draws are a
+    function of ``(seed, e, i)`` (see the module docstring). :meth:`draw` and :meth:`apply_batch` are
+    the two halves, for batched pipelines (:class:`rfnet.data.imagenet_gpu.GpuTrainPipeline`).
+    """
+
+    def __init__(
+        self,
+        crop_size: int = PAPER_CROP,
+        seed: int | None = None,
+        *,
+        resize: int = RESIZE,
+        flip: bool = True,
+        lighting: PCALighting | None = PCALighting(),
+        mean: Sequence[float] = IMAGENET_MEAN,
+        std: Sequence[float] = IMAGENET_STD,
+    ) -> None:
+        if not 0 < crop_size <= resize:
+            raise ValueError(f"crop_size must be in 1..{resize} (the resized image), got {crop_size}")
+        self.crop_size, self.seed, self.resize, self.flip = crop_size, seed, resize, flip
+        self.lighting, self.mean, self.std = lighting, tuple(mean), tuple(std)
+
+    def __call__(self, image: torch.Tensor, example: int | None = None, epoch: int = 0) -> torch.Tensor:
+        square = resize_center(image, self.resize)
+        return self.apply_batch(square[None], self.draw([example], epoch))[0]
+
+    def draw(self, examples: Sequence[int | None], epoch: int = 0) -> CropDraws:
+        """The draws for ``examples`` (dataset indices) in ``epoch``; ``None`` entries use the global RNG."""
+        return CropDraws.cat([self._draw_one(self._generator(example, epoch)) for example in examples])
+
+    def apply_batch(self, squares: torch.Tensor, draws: CropDraws) -> torch.Tensor:
+        """Resized 256x256 images ``[B, 3, 256, 256]`` (any device) -> float32 ``[B, 3, crop, crop]``."""
+        return crop_flip_light(squares, draws, self.crop_size, self.lighting, self.mean, self.std)
+
+    def _generator(self, example: int | None, epoch: int) -> torch.Generator | None:
+        if self.seed is None or example is None:
+            return None
+        return example_generator(self.seed, epoch, example)
+
+    def _draw_one(self, generator: torch.Generator | None) -> CropDraws:
+        span = self.resize - self.crop_size + 1
+        top, left = torch.randint(0, span, (2, 1), generator=generator)
+        flip = torch.rand(1, generator=generator) < 0.5 if self.flip else torch.zeros(1, dtype=torch.bool)
+        alpha = torch.randn(1, 3, generator=generator)
+        alpha = alpha * self.lighting.alpha_std if self.lighting is not None else torch.zeros(1, 3)
+        return CropDraws(top, left, flip, alpha)
+
+    def __repr__(self) -> str:
+        return (
+            f"TrainTransform(crop_size={self.crop_size}, seed={self.seed}, resize={self.resize}, flip={self.flip}, "
+            f"lighting={self.lighting}, mean={self.mean}, std={self.std})"
+        )
+
+
+class EvalTransform:
+    """Centre crop (``[3, crop, crop]``) or the 10 crops (``[10, 3, crop, crop]``), normalised, float32.
+
+    The 10 crops, in order: top-left, top-right, bottom-left, bottom-right, centre, then the same five
+    mirrored left-right. Centre: corner at ``((256 - crop) // 2, (256 - crop) // 2)``.
+    """
+
+    def __init__(
+        self,
+        crop_size: int = PAPER_CROP,
+        ten_crop: bool = False,
+        *,
+        resize: int = RESIZE,
+        mean: Sequence[float] = IMAGENET_MEAN,
+        std: Sequence[float] = IMAGENET_STD,
+    ) -> None:
+        if not 0 < crop_size <= resize:
+            raise ValueError(f"crop_size must be in 1..{resize} (the resized image), got {crop_size}")
+        self.crop_size, self.ten_crop, self.resize = crop_size, ten_crop, resize
+        self.mean, self.std = tuple(mean), tuple(std)
+        self.draws = self._positions()
+
+    def __call__(self, image: torch.Tensor) -> torch.Tensor:
+        square = resize_center(image, self.resize)
+        return self.apply_batch(square[None])[0]
+
+    def apply_batch(self, squares: torch.Tensor) -> torch.Tensor:
+        """``[B, 3, 256, 256]`` -> ``[B, 3, crop, crop]`` or ``[B, 10, 3, crop, crop]``."""
+        views = len(self.draws.top)
+        batch = squares.repeat_interleave(views, dim=0) if views > 1 else squares
+        draws = CropDraws(*(t.repeat(len(squares), *([1] * (t.dim() - 1))) for t in vars(self.draws).values()))
+        crops = crop_flip_light(batch, draws, self.crop_size, None, self.mean, self.std)
+        return crops.unflatten(0, (len(squares), views)) if self.ten_crop else crops
+
+    def _positions(self) -> CropDraws:
+        far, centre = self.resize - self.crop_size, (self.resize - self.crop_size) // 2
+        if not self.ten_crop:
+            corners = [(centre, centre)]
+        else:
+            corners = [(0, 0), (0, far), (far, 0), (far, far), (centre, centre)]
+        top, left = torch.tensor(corners).T
+        flip = torch.zeros(len(corners), dtype=torch.bool)
+        if self.ten_crop:
+            top, left, flip = top.repeat(2), left.repeat(2), torch.cat([flip, ~flip])
+        return CropDraws(top, left, flip, torch.zeros(len(top), 3))
+
+    def __repr__(self) -> str:
+        return (
+            f"EvalTransform(crop_size={self.crop_size}, ten_crop={self.ten_crop}, resize={self.resize}, "
+            f"mean={self.mean}, std={self.std})"
+        )
+
+
+def train_transform(crop_size: int = PAPER_CROP, seed: int | None = None, **options) -> TrainTransform:
+    """The paper's training preprocessing (see :class:`TrainTransform` for ``options``)."""
+    return TrainTransform(crop_size, seed, **options)
+
+
+def eval_transform(crop_size: int = PAPER_CROP, ten_crop: bool = False, **options) -> EvalTransform:
+    """The paper's test preprocessing: centre crop, or 10 crops with ``ten_crop=True``."""
+    return EvalTransform(crop_size, ten_crop, **options)
