@@ -38,6 +38,7 @@ import math
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 from rfnet.dsp.power import (check_iq, complex_gaussian_noise, db_to_ratio, per_example, signal_power,
                              uniform_per_example)
@@ -219,9 +220,12 @@ def _per_example_or_sample(value: float | torch.Tensor, batch: int, samples: int
         if tuple(value.shape) != (batch, samples):
             raise ValueError(f"{name} must be a number or have shape [{batch}] or [{batch}, {samples}], "
                              f"got shape {tuple(value.shape)}")
-        if value.is_complex() or not bool(torch.isfinite(value).all()):
+        value = value.to(device=device, dtype=torch.float64) if not value.is_complex() else value
+        # One sum finds a NaN or infinity (as in check_iq); only then look sample by sample.
+        if value.is_complex() or (not bool(torch.isfinite(value.sum()))
+                                  and not bool(torch.isfinite(value).all())):
             raise ValueError(f"{name} must be real and finite")
-        return value.to(device=device, dtype=torch.float64)
+        return value
     return per_example(value, batch, name, device, torch.float64).unsqueeze(-1)
 
 
@@ -235,10 +239,16 @@ def _rand(shape: tuple[int, ...], generator: torch.Generator, device: torch.devi
                       dtype=torch.float64).to(device)
 
 
+def _exclusive_cumsum(values: torch.Tensor) -> torch.Tensor:
+    """``out[..., n] = sum_{k<n} values[..., k]`` along the last axis (``out[..., 0] = 0``)."""
+    return F.pad(torch.cumsum(values[..., :-1], dim=-1), (1, 0))
+
+
 def _rotate(iq: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
-    """``iq * exp(j*phase)``; phase float64 broadcastable to ``iq``, reduced mod 2*pi before float32."""
-    phase = torch.remainder(phase, 2 * math.pi).float()
-    return iq * torch.polar(torch.ones_like(phase), phase)
+    """``iq * exp(j*phase)``; phase float64 radians broadcastable to ``iq``, reduced to less than a turn
+    in float64 before the float32 cosine and sine (``torch.polar`` is several times slower)."""
+    angle = torch.frac(phase * (1 / (2 * math.pi))).float().mul_(2 * math.pi)
+    return iq * torch.complex(torch.cos(angle), torch.sin(angle))
 
 
 def _check_half_width(half_width: int) -> None:
@@ -250,28 +260,35 @@ def _check_half_width(half_width: int) -> None:
 def _sinc_table(half_width: int) -> torch.Tensor:
     """float32 ``[2 * half_width, SINC_TABLE_PHASES + 1]``: column ``i`` holds the taps (at offsets
     ``1 - half_width ... half_width`` from the floor of the position) for the fractional part
-    ``i / SINC_TABLE_PHASES``; each column sums to 1 (unit gain at DC)."""
+    ``i / SINC_TABLE_PHASES``; each column sums to 1 (unit gain at DC). The whole-sample columns (0 and
+    the last) are exactly one tap of 1, so a whole-sample delay is an exact shift."""
     offsets = torch.arange(1 - half_width, half_width + 1, dtype=torch.float64).unsqueeze(-1)
     fractions = torch.arange(SINC_TABLE_PHASES + 1, dtype=torch.float64) / SINC_TABLE_PHASES
     distance = offsets - fractions
     taper = torch.sqrt((1 - (distance / half_width) ** 2).clamp(min=0))
     window = torch.special.i0(KAISER_BETA * taper) / torch.special.i0(torch.tensor(KAISER_BETA))
     table = torch.sinc(distance) * window
-    return (table / table.sum(dim=0, keepdim=True)).float()
+    table = table / table.sum(dim=0, keepdim=True)
+    table[:, 0] = (distance[:, 0] == 0).double()
+    table[:, -1] = (distance[:, -1] == 0).double()
+    return table.float()
 
 
-@functools.lru_cache(maxsize=8)
-def _shifted_sinc_table(half_width: int, shifts: int) -> torch.Tensor:
-    """float32 ``[2 * half_width + shifts - 1, shifts * (SINC_TABLE_PHASES + 1)]``: ``shifts`` blocks
-    of ``SINC_TABLE_PHASES + 1`` columns; row ``j`` of block ``r`` holds tap ``j - r`` of
-    ``_sinc_table`` (zero where there is no such tap), the weight of a sample ``j`` samples after the
-    lowest first tap for a position whose first tap is ``r`` samples later."""
+@functools.lru_cache(maxsize=32)
+def _relative_sinc_table(half_width: int, shifts: int) -> torch.Tensor:
+    """float32 ``[2 * half_width + shifts - 1, shifts * SINC_TABLE_PHASES + 1]``, the taps by position
+    relative to the output index. Column ``c`` is for a position ``c / SINC_TABLE_PHASES`` samples after
+    the lowest whole-sample offset ``L`` (``shift = c // SINC_TABLE_PHASES`` whole samples and the
+    remaining fraction); row ``j`` holds the weight of the sample ``L + 1 - half_width + j`` samples
+    from the output index: tap ``j - shift`` of ``_sinc_table``, zero where there is no such tap."""
     table = _sinc_table(half_width)
-    taps, phases = table.shape
-    shifted = torch.zeros(taps + shifts - 1, shifts, phases)
-    for shift in range(shifts):
-        shifted[shift:shift + taps, shift] = table
-    return shifted.view(taps + shifts - 1, shifts * phases)
+    taps = table.shape[0]
+    columns = torch.arange(shifts * SINC_TABLE_PHASES + 1)
+    shift = torch.div(columns, SINC_TABLE_PHASES, rounding_mode="floor").clamp(max=shifts - 1)
+    phase = columns - shift * SINC_TABLE_PHASES
+    tap = torch.arange(taps + shifts - 1).unsqueeze(-1) - shift
+    weights = table[tap.clamp(0, taps - 1), phase]
+    return torch.where((tap >= 0) & (tap < taps), weights, torch.zeros(()))
 
 
 def sinc_weights(fraction: torch.Tensor, half_width: int = 8) -> torch.Tensor:
@@ -304,9 +321,12 @@ def bounded_random_walk(start: torch.Tensor, step_std: float, bound: float, samp
     if not (math.isfinite(bound) and bound > 0 and math.isfinite(step_std) and step_std >= 0):
         raise ValueError(f"bound must be positive and step_std non-negative, got {bound!r}, {step_std!r}")
     batch = start.shape[0]
-    steps = _randn((batch, samples), generator, start.device) * step_std
-    steps[:, 0] = 0.0
-    free = start.double().unsqueeze(-1) + torch.cumsum(steps, dim=-1)
+    steps = _randn((batch, samples), generator, start.device).mul_(step_std)
+    steps[:, 0] = start.double()
+    free = steps.cumsum_(dim=-1)
+    lowest, highest = torch.aminmax(free)
+    if -bound <= float(lowest) and float(highest) <= bound:  # the fold below would change nothing
+        return free
     folded = torch.remainder(free + bound, 4 * bound)
     return bound - torch.abs(folded - 2 * bound)
 
@@ -327,43 +347,57 @@ def interpolate(iq: torch.Tensor, positions: torch.Tensor, *, half_width: int = 
                          f"got shape {tuple(positions.shape)}")
     _check_half_width(half_width)
     positions = positions.to(device=iq.device, dtype=torch.float64)
-    if not bool(torch.isfinite(positions).all()):
+    if not bool(torch.isfinite(positions.sum())) and not bool(torch.isfinite(positions).all()):
         raise ValueError("positions must be finite")
+    return _interpolate(iq, positions, half_width)
+
+
+def _interpolate(iq: torch.Tensor, positions: torch.Tensor, half_width: int) -> torch.Tensor:
+    """``interpolate`` without the argument checks; positions float64 ``[batch, outputs]``."""
     batch, samples = iq.shape
-    # Beyond half_width samples outside the example every tap reads the repeated edge sample.
-    positions = positions.clamp(-half_width, samples - 1 + half_width)
-    floor = torch.floor(positions)
-    phase = torch.round((positions - floor) * SINC_TABLE_PHASES).long()  # column of _sinc_table
-    padded = _pad_edges(iq, 2 * half_width, 2 * half_width)
-    real, imag = padded.real.contiguous(), padded.imag.contiguous()
-    first_tap = floor.long() + (half_width + 1)  # index in `padded` of the tap at floor + 1 - half_width
     outputs = positions.shape[1]
-    shift = first_tap - torch.arange(outputs, device=iq.device)
-    lowest, highest = int(shift.min()), int(shift.max())
-    # Slice j reads `padded` from lowest + j on, for j < highest - lowest + 2 * half_width.
-    if (highest - lowest < SLICED_SHIFTS_MAX and lowest >= 0
-            and highest + 2 * half_width + outputs - 2 < padded.shape[1]):
-        # Reading row j of the shifted table at each output's (shift, phase) weights the slice
-        # starting j samples after `lowest`, with zero where that sample is not one of its taps.
-        table = _shifted_sinc_table(half_width, highest - lowest + 1).to(iq.device)
-        column = (shift - lowest) * (SINC_TABLE_PHASES + 1) + phase
+    phases = SINC_TABLE_PHASES
+    index = torch.arange(outputs, device=iq.device, dtype=torch.float64)
+    # Beyond half_width samples outside the example every tap reads the repeated edge sample. Each
+    # position is then held as a whole number of table steps from its output's index.
+    relative = positions.clamp(-half_width, samples - 1 + half_width).sub_(index)
+    steps = relative.mul_(phases).round_()
+    lowest, highest = (int(value) for value in torch.aminmax(steps))
+    steps = steps.to(torch.int32 if max(-lowest, highest) < 2 ** 31 else torch.int64)  # int32: faster
+    lowest, highest = lowest // phases, highest // phases
+    shifts = highest - lowest + 1
+    if shifts <= SLICED_SHIFTS_MAX:
+        # Delays and clock offsets of a few samples: row j of the relative table weights the samples
+        # `first + j` after each output's index, a plain slice of the padded example.
+        table = _relative_sinc_table(half_width, shifts).to(iq.device)
+        columns = steps.sub_(lowest * phases).view(-1)
+        first = lowest + 1 - half_width
+        before, after = max(0, -first), max(0, outputs - samples + highest + half_width)
 
         def tap_values(plane: torch.Tensor, row: int) -> torch.Tensor:
-            return plane[:, lowest + row:lowest + row + outputs]
+            start = before + first + row
+            return plane[:, start:start + outputs]
     else:
-        table, column = _sinc_table(half_width).to(iq.device), phase
+        table = _sinc_table(half_width).to(iq.device)
+        columns = torch.remainder(steps, phases).view(-1)
+        before = after = 2 * half_width
+        # index in the padded example of each output's first tap, floor(position) + 1 - half_width
+        first_tap = torch.div(steps, phases, rounding_mode="floor") + (index.long() + before + 1 - half_width)
 
         def tap_values(plane: torch.Tensor, row: int) -> torch.Tensor:
             # Gathering `first_tap` from the view that starts `row` samples later reads tap `row`.
             return torch.gather(plane[:, row:], 1, first_tap)
-    column = column.reshape(-1)
-    total_real = torch.zeros(positions.shape, device=iq.device)
-    total_imag = torch.zeros(positions.shape, device=iq.device)
+    padded = _pad_edges(iq, before, after)
+    real, imag = padded.real.contiguous(), padded.imag.contiguous()
+    total_real = total_imag = None
     for row, row_weights in enumerate(table):
         # One 1-D lookup per row: faster than one index_select across the 2-D table.
-        weight = torch.index_select(row_weights, 0, column).view(positions.shape)
-        total_real.addcmul_(tap_values(real, row), weight)
-        total_imag.addcmul_(tap_values(imag, row), weight)
+        weight = torch.index_select(row_weights, 0, columns).view(batch, outputs)
+        if total_real is None:
+            total_real, total_imag = tap_values(real, row) * weight, tap_values(imag, row) * weight
+        else:
+            total_real.addcmul_(tap_values(real, row), weight)
+            total_imag.addcmul_(tap_values(imag, row), weight)
     return torch.complex(total_real, total_imag)
 
 
@@ -372,10 +406,11 @@ def fractional_delay(iq: torch.Tensor, delay: float | torch.Tensor, *,
     """Delay each example by ``delay`` samples (a number or float ``[batch]``, fractional allowed):
     ``y[n] = x(n - delay)``. Returns complex64 ``[batch, samples]``."""
     check_iq(iq)
+    _check_half_width(half_width)
     batch, samples = iq.shape
     delay = per_example(delay, batch, "delay", iq.device, torch.float64).unsqueeze(-1)
     times = torch.arange(samples, device=iq.device, dtype=torch.float64)
-    return interpolate(iq, times - delay, half_width=half_width)
+    return _interpolate(iq, times - delay, half_width)
 
 
 def resample(iq: torch.Tensor, sample_rate_offset: float | torch.Tensor, *,
@@ -390,14 +425,18 @@ def resample(iq: torch.Tensor, sample_rate_offset: float | torch.Tensor, *,
     clock would run past it).
     """
     check_iq(iq)
+    _check_half_width(half_width)
     batch, samples = iq.shape
     offset = _per_example_or_sample(sample_rate_offset, batch, samples, "sample_rate_offset", iq.device)
-    if not bool((offset > -0.5).all()):
+    if not float(offset.min()) > -0.5:
         raise ValueError("sample_rate_offset must be greater than -0.5")
     delay = per_example(delay, batch, "delay", iq.device, torch.float64).unsqueeze(-1)
-    step = (1.0 / (1.0 + offset)).expand(batch, samples)
-    times = torch.cumsum(step, dim=-1) - step - delay
-    return interpolate(iq, times, half_width=half_width)
+    step = 1.0 / (1.0 + offset)
+    if step.shape[1] == 1:  # a steady clock: sample n at n * step
+        times = torch.arange(samples, device=iq.device, dtype=torch.float64) * step
+    else:
+        times = _exclusive_cumsum(step)
+    return _interpolate(iq, times.sub_(delay), half_width)
 
 
 def frequency_offset(iq: torch.Tensor, cfo: float | torch.Tensor) -> torch.Tensor:
@@ -409,15 +448,18 @@ def frequency_offset(iq: torch.Tensor, cfo: float | torch.Tensor) -> torch.Tenso
     Returns complex64 ``[batch, samples]``.
     """
     check_iq(iq)
-    return _rotate(iq, _frequency_offset_phase(cfo, *iq.shape, iq.device))
+    return _rotate(iq, torch.cumsum(_frequency_offset_steps(cfo, *iq.shape, iq.device), dim=-1))
 
 
-def _frequency_offset_phase(cfo: float | torch.Tensor, batch: int, samples: int,
+def _frequency_offset_steps(cfo: float | torch.Tensor, batch: int, samples: int,
                             device: torch.device) -> torch.Tensor:
-    """The phase of ``frequency_offset``: float64 ``[batch, samples]``, radians."""
-    cfo = _per_example_or_sample(cfo, batch, samples, "cfo", device).expand(batch, samples)
-    cycles = torch.cumsum(cfo, dim=-1) - cfo
-    return 2 * math.pi * cycles
+    """The phase ``frequency_offset`` turns by from each sample to the next, float64 ``[batch,
+    samples]`` radians: ``2*pi*cfo_{n-1}`` into sample ``n``, 0 into the first."""
+    cfo = _per_example_or_sample(cfo, batch, samples, "cfo", device)
+    steps = torch.empty(batch, samples, device=device, dtype=torch.float64)
+    steps[:, 0] = 0.0
+    torch.mul(cfo[:, :samples - 1].expand(batch, samples - 1), 2 * math.pi, out=steps[:, 1:])
+    return steps
 
 
 def phase_offset(iq: torch.Tensor, phase: float | torch.Tensor) -> torch.Tensor:
@@ -436,19 +478,21 @@ def phase_noise(iq: torch.Tensor, linewidth: float | torch.Tensor, *,
     ``Var(phi[n]) = 2*pi*linewidth*n``. Returns complex64 ``[batch, samples]``.
     """
     check_iq(iq)
-    return _rotate(iq, _phase_noise_phase(linewidth, *iq.shape, iq.device, generator=generator))
+    steps = _phase_noise_steps(linewidth, *iq.shape, iq.device, generator=generator)
+    return _rotate(iq, steps.cumsum_(dim=-1))
 
 
-def _phase_noise_phase(linewidth: float | torch.Tensor, batch: int, samples: int, device: torch.device,
+def _phase_noise_steps(linewidth: float | torch.Tensor, batch: int, samples: int, device: torch.device,
                        *, generator: torch.Generator) -> torch.Tensor:
-    """The Wiener phase of ``phase_noise``: float64 ``[batch, samples]``, radians."""
+    """The steps of the Wiener phase of ``phase_noise``: float64 ``[batch, samples]`` radians, the
+    first 0."""
     linewidth = per_example(linewidth, batch, "linewidth", device)
     if not bool((linewidth >= 0).all()):
         raise ValueError("linewidth must be non-negative")
     steps = _randn((batch, samples), generator, device)
-    steps = steps * torch.sqrt(2 * math.pi * linewidth.double()).unsqueeze(-1)
+    steps.mul_(torch.sqrt(2 * math.pi * linewidth.double()).unsqueeze(-1))
     steps[:, 0] = 0.0
-    return torch.cumsum(steps, dim=-1)
+    return steps
 
 
 def fading_gains(batch: int, paths: int, samples: int, *, max_doppler: float | torch.Tensor,
@@ -469,6 +513,18 @@ def fading_gains(batch: int, paths: int, samples: int, *, max_doppler: float | t
     max_doppler: cycles per sample (Hz / sample rate), rician_k: linear, each a number or ``[batch]``.
     Returns complex64 ``[batch, paths, samples]``.
     """
+    grid, step = _fading_grid(batch, paths, samples, max_doppler=max_doppler, rician_k=rician_k,
+                              num_sinusoids=num_sinusoids, generator=generator, device=device)
+    start, change = grid[..., :-1, None], (grid[..., 1:] - grid[..., :-1])[..., None]
+    fraction = torch.arange(step, device=grid.device) / step
+    return (start + change * fraction).flatten(-2)[..., :samples]
+
+
+def _fading_grid(batch: int, paths: int, samples: int, *, max_doppler: float | torch.Tensor,
+                 rician_k: float | torch.Tensor, num_sinusoids: int, generator: torch.Generator,
+                 device: torch.device | str | None) -> tuple[torch.Tensor, int]:
+    """The gains of ``fading_gains`` at samples ``0, S, 2S, ...`` (past the end), complex64
+    ``[batch, paths, points]``, and the step ``S``."""
     if not isinstance(num_sinusoids, int) or num_sinusoids < 1:
         raise ValueError(f"num_sinusoids must be a positive integer, got {num_sinusoids!r}")
     doppler = per_example(max_doppler, batch, "max_doppler", device, torch.float64)
@@ -489,14 +545,7 @@ def fading_gains(batch: int, paths: int, samples: int, *, max_doppler: float | t
     diffuse_gain = torch.sqrt(1.0 / (1.0 + k_factor)).float().unsqueeze(-1)
     los_gain = torch.sqrt(k_factor / (1.0 + k_factor)).float().unsqueeze(-1)
     first = diffuse_gain * diffuse[:, 0] + los_gain * phasors[:, 0, num_sinusoids]
-    on_grid = torch.cat([first.unsqueeze(1), diffuse[:, 1:]], dim=1)  # [batch, paths, grid points]
-
-    points = on_grid.shape[-1]
-    rails = torch.view_as_real(on_grid).permute(0, 1, 3, 2).reshape(batch, paths * 2, points)
-    # Linear interpolation from grid point i to sample i * step (corners aligned), then cropped.
-    filled = torch.nn.functional.interpolate(rails, size=(points - 1) * step + 1, mode="linear",
-                                             align_corners=True)[..., :samples]
-    return torch.view_as_complex(filled.view(batch, paths, 2, samples).permute(0, 1, 3, 2).contiguous())
+    return torch.cat([first.unsqueeze(1), diffuse[:, 1:]], dim=1), step
 
 
 def delay_paths(iq: torch.Tensor, delays: tuple[float, ...], *, half_width: int = 8) -> torch.Tensor:
@@ -509,19 +558,34 @@ def delay_paths(iq: torch.Tensor, delays: tuple[float, ...], *, half_width: int 
     _check_half_width(half_width)
     if len(delays) == 0 or not all(math.isfinite(d) for d in delays):
         raise ValueError(f"delays must be a non-empty sequence of finite numbers, got {delays!r}")
-    batch, samples = iq.shape
+    return torch.stack(_delayed_copies(iq, delays, half_width), dim=1)
+
+
+def _delayed_copies(iq: torch.Tensor, delays: tuple[float, ...], half_width: int) -> list[torch.Tensor]:
+    """``delay_paths`` without the argument checks, as one complex64 ``[batch, samples]`` per delay.
+    Taps of weight exactly 0 are skipped, so a whole-sample delay is a view of the padded example."""
+    samples = iq.shape[1]
     # x(n - d) = sum_k w_k x[n + floor(-d) + 1 - half_width + k].
     shifts = [math.floor(-d) for d in delays]
     fractions = torch.tensor([-d - s for d, s in zip(delays, shifts)], dtype=torch.float64)
-    weights = sinc_weights(fractions, half_width).tolist()  # [2 * half_width][paths]
+    weights = sinc_weights(fractions, half_width).T.tolist()  # [paths][2 * half_width]
     margin = max(max(abs(s + 1 - half_width), abs(s + half_width)) for s in shifts)
-    rails = torch.view_as_real(_pad_edges(iq, margin, margin))  # float32 [batch, margin+samples+margin, 2]
-    out = torch.zeros(batch, len(delays), samples, 2, device=iq.device)
-    for path, shift in enumerate(shifts):
-        for tap, path_weights in enumerate(weights):
-            start = margin + shift + 1 - half_width + tap
-            out[:, path].add_(rails[:, start:start + samples], alpha=path_weights[path])
-    return torch.view_as_complex(out)
+    padded = _pad_edges(iq, margin, margin)
+    rails = torch.view_as_real(padded)  # float32 [batch, margin+samples+margin, 2]
+    copies = []
+    for shift, path_weights in zip(shifts, weights):
+        taps = [(margin + shift + 1 - half_width + tap, weight)
+                for tap, weight in enumerate(path_weights) if weight != 0.0]
+        if len(taps) == 1 and taps[0][1] == 1.0:  # a whole-sample delay: the example itself, shifted
+            start = taps[0][0]
+            copies.append(iq if start == margin else padded[:, start:start + samples].contiguous())
+            continue
+        (start, weight), *rest = taps
+        out = rails[:, start:start + samples] * weight
+        for start, weight in rest:
+            out.add_(rails[:, start:start + samples], alpha=weight)
+        copies.append(torch.view_as_complex(out))
+    return copies
 
 
 def multipath_fading(iq: torch.Tensor, *, delays: tuple[float, ...], magnitudes: tuple[float, ...],
@@ -537,19 +601,43 @@ def multipath_fading(iq: torch.Tensor, *, delays: tuple[float, ...], magnitudes:
     Returns complex64 ``[batch, samples]``.
     """
     check_iq(iq)
+    _check_half_width(half_width)
     if len(delays) != len(magnitudes):
         raise ValueError(f"delays and magnitudes must be of equal length, "
                          f"got {len(delays)} and {len(magnitudes)}")
-    amplitude = torch.tensor(magnitudes, dtype=torch.float32, device=iq.device)
-    if not bool(torch.isfinite(amplitude).all()) or not bool((amplitude >= 0).all()) \
-            or float(amplitude.sum()) == 0:
+    if len(delays) == 0 or not all(math.isfinite(d) for d in delays):
+        raise ValueError(f"delays must be a non-empty sequence of finite numbers, got {delays!r}")
+    if not all(math.isfinite(m) and m >= 0 for m in magnitudes) or sum(magnitudes) == 0:
         raise ValueError(f"magnitudes must be finite, non-negative and not all zero, got {magnitudes}")
-    amplitude = amplitude / amplitude.square().sum().sqrt()
-    delayed = delay_paths(iq, delays, half_width=half_width)
-    batch, paths, samples = delayed.shape
-    gains = fading_gains(batch, paths, samples, max_doppler=max_doppler, rician_k=rician_k,
-                         num_sinusoids=num_sinusoids, generator=generator, device=iq.device)
-    return (delayed * gains * amplitude.view(1, paths, 1)).sum(dim=1)
+    return _multipath_fading(iq, delays, magnitudes, max_doppler, rician_k, num_sinusoids, generator,
+                             half_width)
+
+
+def _multipath_fading(iq: torch.Tensor, delays: tuple[float, ...], magnitudes: tuple[float, ...],
+                      max_doppler: float | torch.Tensor, rician_k: float | torch.Tensor, num_sinusoids: int,
+                      generator: torch.Generator, half_width: int) -> torch.Tensor:
+    """``multipath_fading`` without the argument checks.
+
+    Between two grid points of ``_fading_grid`` each gain is ``start + change * fraction``, so the sum
+    over paths is ``sum_p start_p x_p + fraction * sum_p change_p x_p``: with slow fading (one grid
+    step per example) ``start_p`` and ``change_p`` are one complex number per example and path, and
+    the per-sample gains are never formed."""
+    batch, samples = iq.shape
+    norm = math.sqrt(sum(m * m for m in magnitudes))
+    amplitude = torch.tensor([m / norm for m in magnitudes], device=iq.device).view(1, -1, 1)
+    delayed = _delayed_copies(iq, delays, half_width)
+    grid, step = _fading_grid(batch, len(delays), samples, max_doppler=max_doppler, rician_k=rician_k,
+                              num_sinusoids=num_sinusoids, generator=generator, device=iq.device)
+    grid = grid * amplitude
+    start, change = grid[..., :-1], grid[..., 1:] - grid[..., :-1]  # [batch, paths, steps]
+    if start.shape[-1] > 1:
+        start, change = (part.repeat_interleave(step, dim=-1)[..., :samples] for part in (start, change))
+    level, slope = delayed[0] * start[:, 0], delayed[0] * change[:, 0]
+    for path, copy in enumerate(delayed[1:], start=1):
+        level.addcmul_(copy, start[:, path])
+        slope.addcmul_(copy, change[:, path])
+    fraction = torch.arange(samples, device=iq.device).remainder_(step) / step
+    return level.addcmul_(slope, fraction)
 
 
 def awgn(iq: torch.Tensor, snr_db: float | torch.Tensor, *, generator: torch.Generator) -> torch.Tensor:
@@ -586,29 +674,32 @@ def apply_impairments(iq: torch.Tensor, config: ChannelConfig, *,
         return uniform_per_example(low, high, batch, generator=generator, device=device)
 
     out = iq
-    # The oscillator's three rotations (CFO, carrier phase, phase noise) add up to one phase, applied
-    # once; the draws are made in the same order as when applied one by one.
-    phase = torch.zeros((), device=device, dtype=torch.float64)
     if config.fading is not None:
-        out = multipath_fading(out, delays=config.path_delays_samples,
-                               magnitudes=config.path_magnitudes,
-                               max_doppler=config.max_doppler_hz / rate, rician_k=config.rician_k,
-                               num_sinusoids=config.num_sinusoids, generator=generator,
-                               half_width=half_width)
+        out = _multipath_fading(out, config.path_delays_samples, config.path_magnitudes,
+                                config.max_doppler_hz / rate, config.rician_k, config.num_sinusoids,
+                                generator, half_width)
+    # The oscillator's three rotations (CFO, carrier phase, phase noise) add up to one phase, whose
+    # steps from sample to sample are summed first and accumulated once, then applied in one
+    # rotation; the draws are made in the same order as when applied one by one.
+    steps = None  # float64 [batch, samples], radians
     if config.cfo_max_hz > 0:
         start = uniform(-config.cfo_max_hz, config.cfo_max_hz)
         cfo_hz = (bounded_random_walk(start, config.cfo_walk_std_hz, config.cfo_max_hz, samples,
                                       generator=generator)
                   if config.cfo_walk_std_hz > 0 else start)
-        phase = phase + _frequency_offset_phase(cfo_hz / rate, batch, samples, device)
-    if config.random_phase:
-        phase = phase + uniform(0.0, 2 * math.pi).double().unsqueeze(-1)
+        steps = _frequency_offset_steps(cfo_hz / rate, batch, samples, device)
+    carrier = uniform(0.0, 2 * math.pi) if config.random_phase else None
     low, high = config.phase_noise_linewidth_hz
     if high > 0:
-        phase = phase + _phase_noise_phase(uniform(low, high) / rate, batch, samples, device,
-                                           generator=generator)
-    if config.cfo_max_hz > 0 or config.random_phase or high > 0:
-        out = _rotate(out, phase)
+        noise_steps = _phase_noise_steps(uniform(low, high) / rate, batch, samples, device,
+                                         generator=generator)
+        steps = noise_steps if steps is None else steps.add_(noise_steps)
+    if steps is not None:
+        if carrier is not None:
+            steps[:, 0] += carrier.double()
+        out = _rotate(out, steps.cumsum_(dim=-1))
+    elif carrier is not None:
+        out = _rotate(out, carrier.double().unsqueeze(-1))
     if config.sro_max_hz > 0 or config.timing_offset_max_samples > 0:
         start = uniform(-config.sro_max_hz, config.sro_max_hz)
         sro_hz = (bounded_random_walk(start, config.sro_walk_std_hz, config.sro_max_hz, samples,
