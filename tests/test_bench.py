@@ -24,7 +24,7 @@ def measurement(**changes) -> Measurement:
 
 
 def test_store_appends_and_reads_back_oldest_first_filtered_by_model(tmp_path):
-    path = tmp_path / "results.sqlite"
+    path = tmp_path / "results #1?.sqlite"  # characters that mean something in an SQLite URI
     store = ResultsStore(path)
     assert not path.exists() and store.measurements() == [] and store.evaluations() == []
     first = store.add_measurement(measurement(median_ms=4.0))

@@ -152,7 +152,7 @@ class ResultsStore:
             raise FileNotFoundError(f"results store {self.path}: folder {self.path.parent} does not exist")
         mode = "rwc" if create else "rw"
         try:
-            with closing(sqlite3.connect(f"file:{self.path.resolve()}?mode={mode}", uri=True,
+            with closing(sqlite3.connect(f"{self.path.resolve().as_uri()}?mode={mode}", uri=True,
                                          timeout=30.0)) as connection:
                 with connection:  # one transaction: committed on success, rolled back on error
                     yield connection
