@@ -1,0 +1,51 @@
+"""The adversary of adversarial training (Madry et al. 2018): each training batch replaced by its
+adversarial version, for :class:`rfnet.train.Trainer`'s ``adversary`` hook.
+
+    trainer = Trainer(model, train, val, config, "run/", adversary=make_adversary("pgd", -10.0))
+
+The perturbation is crafted with the model in eval mode (no dropout noise in the gradient, batch-norm
+statistics untouched), its gradient taken with respect to the inputs only, the budget enforced as in
+evaluation; the model goes back to train mode before the training step. Random draws (PGD's random start)
+come from torch's global generator, which the engine seeds and checkpoints, so a resumed run repeats them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from rfnet.robustness.budget import enforce_budget
+from rfnet.robustness.registry import PER_INPUT_ATTACKS, build_attack
+
+ADVERSARIAL_TRAINING_ATTACKS = PER_INPUT_ATTACKS
+"""fgm, fgsm, pgd (L2), pgd_linf."""
+
+
+def make_adversary(attack: str, psr_db: float, *, pgd_steps: int = 5,
+                   pgd_step_size: float | None = None) -> Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]:
+    """``(model, iq, labels) -> iq + perturbation`` at PSR ``psr_db`` (dB) by ``attack``.
+
+    iq: complex64 ``[B, N]``; labels int64 ``[B]``. ``pgd_steps`` / ``pgd_step_size`` configure PGD.
+    """
+    if attack not in ADVERSARIAL_TRAINING_ATTACKS:
+        raise ValueError(f"--adv-train {attack!r}: choose one of {list(ADVERSARIAL_TRAINING_ATTACKS)}")
+    if not isinstance(psr_db, (int, float)) or not -200 < psr_db < 200:
+        raise ValueError(f"--adv-psr {psr_db!r}: give a finite PSR in dB")
+    method = build_attack(attack, pgd_steps=pgd_steps, pgd_step_size=pgd_step_size)
+
+    def adversary(model: nn.Module, iq: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        was_training = model.training
+        model.eval()
+        try:
+            seed = int(torch.randint(0, 2**62, (), dtype=torch.int64))
+            generator = torch.Generator(device=iq.device).manual_seed(seed)
+            budget = torch.full((iq.shape[0],), float(psr_db), device=iq.device)
+            delta = method.perturbation(model, iq, labels, budget, generator)
+            delta, _ = enforce_budget(iq, delta, budget)
+        finally:
+            model.train(was_training)
+        return (iq + delta).detach()
+
+    return adversary
