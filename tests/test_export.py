@@ -70,11 +70,14 @@ def test_export_that_misses_the_tolerance_writes_nothing(vtcnn2_dir, tmp_path, c
     assert list(tmp_path.iterdir()) == []
 
 
-def test_export_refuses_a_folder_without_a_model(tmp_path, capsys):
+def test_export_refuses_a_folder_without_a_model_or_a_length_the_model_cannot_take(vtcnn2_dir, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["export", "--model", str(tmp_path / "empty"), "--format", "torchscript",
                  "--out", str(tmp_path / "m.pt")]) == 2
     assert "empty: not a saved rfnet model (no config.json)" in capsys.readouterr().err
+    assert main(["export", "--model", str(vtcnn2_dir), "--format", "torchscript", "--num-samples", "64",
+                 "--out", str(tmp_path / "m.pt")]) == 2
+    assert "--num-samples 64: model 'vtcnn2'" in capsys.readouterr().err
     with pytest.raises(ValueError, match="--format 'tflite'"):
         export_model(create_model("vtcnn2", classes=CLASSES), tmp_path / "m.tflite", "tflite", 128)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]

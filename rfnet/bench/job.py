@@ -24,7 +24,7 @@ import torch
 
 from rfnet.evaluation.metrics import DEFAULT_HIGH_SNR_DB
 from rfnet.evaluation.report import METRICS_FILE
-from rfnet.jobs.classify import RUN_RECORD_FILE, load_classifier, window_length
+from rfnet.jobs.classify import RUN_RECORD_FILE, SavedClassifier, load_classifier, window_length
 
 from .measure import BenchOutcome, Subject, measure
 from .store import MODES, Evaluation, ResultsStore
@@ -71,6 +71,23 @@ def display_name(folder: Path) -> str:
     return folder.parent.name if folder.name == "best" else folder.name
 
 
+def input_length(saved: SavedClassifier, num_samples: int | None) -> tuple[int, str | None]:
+    """IQ samples per example for ``saved``: ``num_samples`` (``--num-samples``) if given, else what the model
+    or its run records, else its front end's usual length; and a note when that last guess was made.
+
+    Raises ``ValueError`` when ``num_samples`` contradicts a raw-IQ model's fixed input length.
+    """
+    fixed = getattr(saved.model, "num_samples", None)
+    if num_samples is not None and fixed is not None and num_samples != fixed:
+        raise ValueError(f"--num-samples {num_samples}: model {saved.arch!r} in {saved.folder} takes exactly "
+                         f"{fixed} samples per example")
+    length, assumed = window_length(saved, num_samples)
+    if assumed is None:
+        return length, None
+    return length, (f"the model records no input length; using {length} samples (usual for its front end's "
+                    f"n_fft); set --num-samples if it was trained on another length")
+
+
 def open_model(path: str, device: torch.device, num_samples: int | None = None,
                name: str | None = None) -> BenchModel:
     """Load the classifier in ``path`` onto ``device`` and read its run's test report if it has one.
@@ -79,7 +96,7 @@ def open_model(path: str, device: torch.device, num_samples: int | None = None,
     classifier or whose length cannot be told.
     """
     saved = load_classifier(path, device)
-    length, note = window_length(saved, num_samples)
+    length, note = input_length(saved, num_samples)
     name = name or display_name(saved.folder)
     model_path = str(saved.folder.resolve())
     run = saved.folder.parent if saved.folder.name == "best" else None

@@ -25,11 +25,12 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rfnet.bench.job import input_length
     from rfnet.deploy.export import export_model
-    from rfnet.jobs.classify import load_classifier, window_length
+    from rfnet.jobs.classify import load_classifier
 
     saved = load_classifier(args.model)
-    num_samples, note = window_length(saved, args.num_samples)
+    num_samples, note = input_length(saved, args.num_samples)
     if note:
         print(f"rfnet export: note: {note}")
     try:
