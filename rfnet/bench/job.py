@@ -25,13 +25,10 @@ import torch
 from rfnet.evaluation.metrics import DEFAULT_HIGH_SNR_DB
 from rfnet.evaluation.report import METRICS_FILE
 from rfnet.jobs.classify import RUN_RECORD_FILE, SavedClassifier, load_classifier, window_length
+from rfnet.jobs.finetune import REPORT_DIR
 
 from .measure import BenchOutcome, Subject, measure
 from .store import MODES, Evaluation, ResultsStore
-
-REPORT_DIR = "report"
-"""Where ``rfnet finetune`` writes the test report inside a run folder."""
-
 
 @dataclass(frozen=True)
 class BenchJob:

@@ -65,6 +65,10 @@ def skip_reason(mode: str, device: str | torch.device, model: nn.Module) -> str 
         missing = [name for name in ("onnxruntime", "onnx", "onnxscript") if importlib.util.find_spec(name) is None]
         if missing:
             return f"{', '.join(missing)} not installed (pip install 'rfnet[onnx]')"
+        import onnxruntime
+
+        if kind == "cuda" and "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+            return "this onnxruntime has no CUDA execution provider (pip install onnxruntime-gpu)"
     if mode == "bf16" and kind == "cuda" and not torch.cuda.is_bf16_supported():
         return "this GPU has no bfloat16 support"
     return None

@@ -133,7 +133,8 @@ def onnx_bytes(model: nn.Module, num_samples: int) -> tuple[bytes, OnnxPlan]:
 
 
 def onnx_session(model_bytes: bytes, device: str | torch.device = "cpu"):
-    """An ``onnxruntime.InferenceSession`` of the model, on CUDA when ``device`` is and ORT can.
+    """An ``onnxruntime.InferenceSession`` of the model (bytes or a file name), on CUDA when ``device`` is
+    and ORT has its CUDA execution provider, else on the CPU.
 
     Raises ``ImportError`` when onnxruntime is not installed (``pip install 'rfnet[onnx]'``).
     """
