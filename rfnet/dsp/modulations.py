@@ -126,6 +126,13 @@ def _sps_float(sps: int | torch.Tensor) -> float | torch.Tensor:
     return sps.float() if isinstance(sps, torch.Tensor) else float(sps)
 
 
+def _phasor(turns: torch.Tensor) -> torch.Tensor:
+    """``exp(j*2*pi*turns)`` for float64 ``turns`` (cycles), reduced to less than a turn in float64
+    before the float32 cosine and sine. Returns complex64 of the same shape."""
+    angle = torch.frac(turns).float().mul_(2 * math.pi)
+    return torch.complex(torch.cos(angle), torch.sin(angle))
+
+
 # --- linear digital --------------------------------------------------------------------------------
 
 def _rrc_for_batch(num: int, cfg: ModulationConfig, generator: torch.Generator):
@@ -179,8 +186,7 @@ def _continuous_phase(num: int, length: int, cfg: ModulationConfig, generator: t
     bits = torch.randint(0, 2, (num, count), generator=generator, device=generator.device)
     frequency = shape_symbols((2 * bits - 1).float(), taps, sps, length)
     h = torch.as_tensor(modulation_index(_sps_float(sps)), device=generator.device).reshape(-1, 1)
-    phase = torch.cumsum(frequency.double() * (math.pi * h), dim=1).remainder(2 * math.pi)
-    return torch.polar(torch.ones_like(frequency), phase.float())
+    return _phasor(torch.cumsum(frequency.double() * (h / 2), dim=1))
 
 
 def _gmsk(num, length, cfg, generator):
@@ -253,9 +259,8 @@ def _am_ssb_sc(num, length, cfg, generator):
 def _fm(num, length, cfg, generator):
     audio = _audio(num, length, cfg, generator)
     deviation = _uniform(cfg.fm_deviation_hz_min, cfg.fm_deviation_hz_max, num, generator)[:, None]
-    step = (2 * math.pi / cfg.sample_rate_hz) * deviation.double() * audio.double()
-    phase = torch.cumsum(step, dim=1).remainder(2 * math.pi)
-    return torch.polar(torch.ones_like(audio), phase.float())
+    step = deviation.double() / cfg.sample_rate_hz * audio.double()
+    return _phasor(torch.cumsum(step, dim=1))
 
 
 def _am_ssb_2016(num, length, cfg, generator):
@@ -305,7 +310,8 @@ def modulate(name: str, num: int, length: int, *, generator: torch.Generator,
         raise ValueError(f"config must be a ModulationConfig, got {type(cfg).__name__}")
 
     signal = _GENERATORS[name](num, length, cfg, generator).to(torch.complex64)
-    carrier_phase = _uniform(0, 2 * math.pi, num, generator)[:, None]
-    signal = signal * torch.polar(torch.ones_like(carrier_phase), carrier_phase)
-    power = signal.abs().square().mean(dim=1, keepdim=True)
-    return signal / power.clamp_min(torch.finfo(torch.float32).tiny).sqrt()
+    carrier_phase = _uniform(0, 2 * math.pi, num, generator)
+    # One complex scale per example: the carrier phase over the rms (the power is the same rotated).
+    rms = torch.linalg.vector_norm(torch.view_as_real(signal).reshape(num, -1), dim=1) / math.sqrt(length)
+    scale = torch.polar(1 / rms.clamp_min(math.sqrt(torch.finfo(torch.float32).tiny)), carrier_phase)
+    return signal * scale[:, None]

@@ -169,28 +169,18 @@ def fir_filter(x: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
 
 def _shape_polyphase(symbols: torch.Tensor, taps: torch.Tensor, sps: int, length: int) -> torch.Tensor:
     """``fir_filter(upsample(symbols, sps, .), taps)[:, num_taps - 1:][:, :length]`` as one batched
-    matmul: output sample ``m * sps + r`` is ``sum_j symbols[m - j] * taps[j * sps + r]``."""
+    matmul: output sample ``m * sps + r`` is ``sum_j symbols[m - j] * taps[j * sps + r]``. Complex
+    symbols take a complex matmul (one product, no real/imaginary rails to split and interleave)."""
     num_taps = taps.shape[-1]
     phases = -(-num_taps // sps)                                  # taps per polyphase branch
     padded = F.pad(taps, (0, phases * sps - num_taps))
     branches = padded.reshape(*taps.shape[:-1], phases, sps).flip(-2)   # [..., phases, sps]
     first = (num_taps - 1) // sps                                 # first output block needed
     last = -(-(num_taps - 1 + length) // sps)                     # one past the last block needed
-    windows = symbols[:, first - phases + 1:last]
-    if symbols.is_complex():
-        windows = torch.view_as_real(windows).transpose(1, 2)      # [batch, 2, blocks + phases - 1]
-    else:
-        windows = windows.unsqueeze(1)
-    windows = windows.unfold(-1, phases, 1)                       # [batch, channels, blocks, phases]
-    weights = branches.to(windows.dtype)
-    if weights.dim() == 3:
-        weights = weights.unsqueeze(1)                            # per example: [batch, 1, phases, sps]
-    out = torch.matmul(windows, weights).flatten(-2)              # [batch, channels, blocks * sps]
+    windows = symbols[:, first - phases + 1:last].unfold(-1, phases, 1)  # [batch, blocks, phases]
+    out = torch.matmul(windows, branches.to(symbols.dtype)).flatten(-2)  # [batch, blocks * sps]
     offset = num_taps - 1 - first * sps
-    out = out[..., offset:offset + length]
-    if symbols.is_complex():
-        return torch.view_as_complex(out.transpose(1, 2).contiguous())
-    return out.squeeze(1)
+    return out[:, offset:offset + length]
 
 
 def shape_symbols(symbols: torch.Tensor, taps: torch.Tensor, samples_per_symbol: int | torch.Tensor,
