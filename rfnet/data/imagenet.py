@@ -31,17 +31,15 @@ import torch
 from torch.utils.data import Dataset
 
 from .imagenet_labels import (
-    DEVKIT_GROUND_TRUTH_FILE,
     DEVKIT_META_FILE,
-    LOC_SOLUTION_FILE,
     SYNSET_MAPPING_FILES,
     ImageNetClasses,
     find_label_file,
-    label_search_folders,
-    read_devkit_ground_truth,
+    find_val_ground_truth,
+    label_flat_val,
     read_devkit_meta,
-    read_loc_solution,
     read_synset_mapping,
+    read_val_ground_truth,
 )
 from .imagenet_transforms import TrainTransform
 from .jpeg import decode_rgb, is_image_name, read_encoded
@@ -190,39 +188,15 @@ class ImageNetFolder(Dataset):
         names = sorted(entry.name for entry in os.scandir(self.split_dir) if is_image_name(entry.name))
         if not names:
             raise ValueError(f"{self.split_dir}: no images and no class folders")
-        truth_file, truth = self._read_ground_truth(ground_truth)
-        stems = {name: name.rsplit(".", 1)[0] for name in names}
-        unlabelled = [name for name in names if stems[name] not in truth]
-        if unlabelled or len(truth) != len(names):
-            detail = f"; no entry for {len(unlabelled)} of them, e.g. {unlabelled[0]}" if unlabelled else ""
-            raise ValueError(
-                f"{truth_file}: labels {len(truth)} images but {self.split_dir} holds {len(names)}{detail}"
-            )
-        unknown = sorted({wnid for wnid in truth.values() if wnid not in self.class_index})
+        truth_file = Path(ground_truth) if ground_truth else find_val_ground_truth(self.root)
+        self.label_files["ground_truth"] = truth_file
+        wnids = label_flat_val(names, read_val_ground_truth(truth_file), truth_file, self.split_dir)
+        unknown = sorted({wnid for wnid in wnids if wnid not in self.class_index})
         if unknown:
             raise ValueError(
                 f"{truth_file}: names {len(unknown)} wnids that are not training classes, e.g. {unknown[0]}"
             )
-        return names, [self.class_index.index(truth[stems[name]]) for name in names]
-
-    def _read_ground_truth(self, ground_truth) -> tuple[Path, dict[str, str]]:
-        """``(file, {image stem: wnid})`` for a flat val folder."""
-        path = Path(ground_truth) if ground_truth else find_label_file(
-            self.root, [LOC_SOLUTION_FILE, DEVKIT_GROUND_TRUTH_FILE]
-        )
-        if path is None:
-            searched = ", ".join(str(folder) for folder in label_search_folders(self.root))
-            raise FileNotFoundError(
-                f"{self.split_dir}: flat val folder but no ground truth ({LOC_SOLUTION_FILE} or "
-                f"{DEVKIT_GROUND_TRUTH_FILE} + {DEVKIT_META_FILE}) in {searched}; pass ground_truth="
-            )
-        self.label_files["ground_truth"] = path
-        if path.suffix == ".csv":
-            return path, read_loc_solution(path)
-        meta = path.with_name(DEVKIT_META_FILE)
-        if not meta.is_file():
-            raise FileNotFoundError(f"{meta}: the devkit's meta.mat must sit beside {path.name} (maps its IDs to wnids)")
-        return path, read_devkit_ground_truth(path, read_devkit_meta(meta), meta)
+        return names, [self.class_index.index(wnid) for wnid in wnids]
 
 
 def _class_folders(folder: Path) -> list[str]:

@@ -147,6 +147,41 @@ def read_devkit_ground_truth(path: str | os.PathLike, meta: dict[int, tuple[str,
     return truth
 
 
+def find_val_ground_truth(root: str | os.PathLike) -> Path:
+    """The ground truth of a flat val folder found from ``root`` (``LOC_val_solution.csv`` first, then the
+    devkit's file); ``FileNotFoundError`` listing where it looked if there is none."""
+    path = find_label_file(root, [LOC_SOLUTION_FILE, DEVKIT_GROUND_TRUTH_FILE])
+    if path is None:
+        searched = ", ".join(str(folder) for folder in label_search_folders(root))
+        raise FileNotFoundError(
+            f"{root}: no validation ground truth ({LOC_SOLUTION_FILE}, or {DEVKIT_GROUND_TRUTH_FILE} with "
+            f"{DEVKIT_META_FILE} beside it) in {searched}; name it explicitly"
+        )
+    return path
+
+
+def read_val_ground_truth(path: str | os.PathLike) -> dict[str, str]:
+    """``{image stem: wnid}`` from ``LOC_val_solution.csv`` or the devkit's ground truth (+ ``meta.mat`` beside it)."""
+    path = Path(path)
+    if path.suffix == ".csv":
+        return read_loc_solution(path)
+    meta = path.with_name(DEVKIT_META_FILE)
+    if not meta.is_file():
+        raise FileNotFoundError(f"{meta}: the devkit's meta.mat must sit beside {path.name} (it maps IDs to wnids)")
+    return read_devkit_ground_truth(path, read_devkit_meta(meta), meta)
+
+
+def label_flat_val(names: Sequence[str], truth: dict[str, str], truth_file: Path, val_dir: Path) -> list[str]:
+    """The wnid of each image file name in ``names`` (from a flat ``val_dir``), checking that ``truth``
+    (read from ``truth_file``) labels exactly these images: ``ValueError`` naming the file otherwise."""
+    stems = [name.rsplit(".", 1)[0] for name in names]
+    unlabelled = [name for name, stem in zip(names, stems) if stem not in truth]
+    if unlabelled or len(truth) != len(names):
+        detail = f"; no entry for {len(unlabelled)} of them, e.g. {unlabelled[0]}" if unlabelled else ""
+        raise ValueError(f"{truth_file}: labels {len(truth)} images but {val_dir} holds {len(names)}{detail}")
+    return [truth[stem] for stem in stems]
+
+
 def _read_lines(path: Path) -> list[str]:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: file not found")

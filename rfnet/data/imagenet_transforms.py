@@ -7,8 +7,8 @@ central 256x256 patch (Krizhevsky et al. 2012, section 2). Then:
   ``conv1_padding=2`` / ``alexnet_tv``) at a uniformly random position inside the 256x256, mirrored
   with probability 1/2, PCA colour lighting (:mod:`rfnet.data.imagenet_lighting`), then normalised;
 - evaluation (:func:`eval_transform`): the centre crop, or the paper's 10 crops: the four corners and
-  the centre, then the same five mirrored, stacked ``[10, 3, crop, crop]`` (torchvision's ``ten_crop``
-  order) for averaging the softmax.
+  the centre, then the same five of the mirrored image, stacked ``[10, 3, crop, crop]`` (torchvision's
+  ``ten_crop`` order) for averaging the softmax.
 
 Normalisation: ``(x - mean) / std`` with ``x`` on [0, 1]. The default is the per-channel ImageNet mean
 and std, the same numbers the spectrogram front end uses (``Spectrogram(imagenet_normalize=True)``), so
@@ -163,8 +163,10 @@ class TrainTransform:
 class EvalTransform:
     """Centre crop (``[3, crop, crop]``) or the 10 crops (``[10, 3, crop, crop]``), normalised, float32.
 
-    The 10 crops, in order: top-left, top-right, bottom-left, bottom-right, centre, then the same five
-    mirrored left-right. Centre: corner at ``((256 - crop) // 2, (256 - crop) // 2)``.
+    The 10 crops, in torchvision's ``ten_crop`` order: top-left, top-right, bottom-left, bottom-right,
+    centre, then the same five crops of the left-right mirrored image. Centre: corner at
+    ``((256 - crop) // 2, (256 - crop) // 2)`` (of the mirrored image for the mirrored centre, which
+    for an odd ``256 - crop`` sits one column off the unmirrored one).
     """
 
     def __init__(
@@ -203,7 +205,8 @@ class EvalTransform:
         top, left = torch.tensor(corners).T
         flip = torch.zeros(len(corners), dtype=torch.bool)
         if self.ten_crop:
-            top, left, flip = top.repeat(2), left.repeat(2), torch.cat([flip, ~flip])
+            # the same five crops of the mirrored image: a crop at column L there is column far - L here
+            top, left, flip = top.repeat(2), torch.cat([left, far - left]), torch.cat([flip, ~flip])
         return CropDraws(top, left, flip, torch.zeros(len(top), 3))
 
     def __repr__(self) -> str:
