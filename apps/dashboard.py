@@ -1,0 +1,20 @@
+"""rfnet dashboard: ``streamlit run apps/dashboard.py``.
+
+Three pages (``app_pages/``): the spectrogram lab (make or upload a signal, see what the model sees and
+what it says), model comparison (latency against accuracy from ``rfnet bench``'s results store) and
+robustness (``rfnet robustness`` reports). The model picker in the sidebar serves every page; see
+``dashboard_shared`` for the environment variables that preset it and the data folders.
+"""
+
+import streamlit as st
+
+from dashboard_shared import pick_model
+
+st.set_page_config(page_title="rfnet dashboard", page_icon=":material/cell_tower:", layout="wide")
+navigation = st.navigation([
+    st.Page("app_pages/lab.py", title="Spectrogram lab", icon=":material/science:", default=True),
+    st.Page("app_pages/comparison.py", title="Model comparison", icon=":material/speed:"),
+    st.Page("app_pages/robustness.py", title="Robustness", icon=":material/shield:"),
+])
+pick_model()
+navigation.run()
