@@ -374,31 +374,34 @@ def _interpolate(iq: torch.Tensor, positions: torch.Tensor, half_width: int) -> 
         first = lowest + 1 - half_width
         before, after = max(0, -first), max(0, outputs - samples + highest + half_width)
 
-        def tap_values(plane: torch.Tensor, row: int) -> torch.Tensor:
+        def tap_values(planes: torch.Tensor, row: int) -> torch.Tensor:
             start = before + first + row
-            return plane[:, start:start + outputs]
+            return planes[..., start:start + outputs]
     else:
         table = _sinc_table(half_width).to(iq.device)
         columns = torch.remainder(steps, phases).view(-1)
         before = after = 2 * half_width
         # index in the padded example of each output's first tap, floor(position) + 1 - half_width
         first_tap = torch.div(steps, phases, rounding_mode="floor") + (index.long() + before + 1 - half_width)
+        first_tap = first_tap.unsqueeze(1).expand(batch, 2, outputs)
 
-        def tap_values(plane: torch.Tensor, row: int) -> torch.Tensor:
+        def tap_values(planes: torch.Tensor, row: int) -> torch.Tensor:
             # Gathering `first_tap` from the view that starts `row` samples later reads tap `row`.
-            return torch.gather(plane[:, row:], 1, first_tap)
-    padded = _pad_edges(iq, before, after)
-    real, imag = padded.real.contiguous(), padded.imag.contiguous()
-    total_real = total_imag = None
+            return torch.gather(planes[..., row:], 2, first_tap)
+    # float32 [batch, 2 (real, imaginary), before + samples + after], the edge samples repeated
+    rails = torch.view_as_real(iq).transpose(1, 2)
+    planes = torch.cat([rails[..., :1].expand(batch, 2, before), rails,
+                        rails[..., -1:].expand(batch, 2, after)], dim=-1)
+    total = None
     for row, row_weights in enumerate(table):
-        # One 1-D lookup per row: faster than one index_select across the 2-D table.
-        weight = torch.index_select(row_weights, 0, columns).view(batch, outputs)
-        if total_real is None:
-            total_real, total_imag = tap_values(real, row) * weight, tap_values(imag, row) * weight
+        # One 1-D lookup per row (faster than one index_select across the 2-D table), weighting the
+        # real and the imaginary plane alike.
+        weight = torch.index_select(row_weights, 0, columns).view(batch, 1, outputs)
+        if total is None:
+            total = tap_values(planes, row) * weight
         else:
-            total_real.addcmul_(tap_values(real, row), weight)
-            total_imag.addcmul_(tap_values(imag, row), weight)
-    return torch.complex(total_real, total_imag)
+            total.addcmul_(tap_values(planes, row), weight)
+    return torch.complex(total[:, 0], total[:, 1])
 
 
 def fractional_delay(iq: torch.Tensor, delay: float | torch.Tensor, *,

@@ -217,15 +217,16 @@ def _cpfsk(num, length, cfg, generator):
 # --- analog ----------------------------------------------------------------------------------------
 
 def analytic_signal(x: torch.Tensor) -> torch.Tensor:
-    """``x + j H{x}`` for real float ``[batch, samples]``, Hilbert transform by FFT: the spectrum's
-    negative frequencies are removed and the positive ones doubled. Returns complex ``[batch, samples]``."""
+    """``x + j H{x}`` for real float ``[batch, samples]``, Hilbert transform by FFT: ``H{x}`` has the
+    spectrum of ``x`` times ``-j * sign(f)`` (zero at DC and Nyquist), i.e. the analytic signal keeps
+    the positive frequencies doubled and drops the negative ones. Returns complex ``[batch, samples]``."""
     samples = x.shape[-1]
     spectrum = torch.fft.rfft(x, dim=-1)
-    weight = torch.full((spectrum.shape[-1],), 2.0, dtype=x.dtype, device=x.device)
-    weight[0] = 1.0
+    weight = torch.full((spectrum.shape[-1],), -1j, dtype=spectrum.dtype, device=x.device)
+    weight[0] = 0.0
     if samples % 2 == 0:
-        weight[-1] = 1.0
-    return torch.fft.ifft(spectrum * weight, n=samples, dim=-1)
+        weight[-1] = 0.0
+    return torch.complex(x, torch.fft.irfft(spectrum * weight, n=samples, dim=-1))
 
 
 def _audio(num: int, length: int, cfg: ModulationConfig, generator: torch.Generator) -> torch.Tensor:
