@@ -302,7 +302,7 @@ def copy_of(folders, tmp_path):
     return lambda form: shutil.copytree(folders[form], tmp_path / form)
 
 
-def test_truncated_jpeg_is_named_when_read(copy_of, tmp_path):
+def test_truncated_jpeg_is_named_when_read(copy_of, tmp_path, capsys):
     from rfnet.cli import main
 
     root = copy_of("loc")
@@ -315,7 +315,8 @@ def test_truncated_jpeg_is_named_when_read(copy_of, tmp_path):
     assert str(victim) in str(error.value)
     dataset[3]  # the others still read
     out = tmp_path / "pca.json"
-    assert main(["imagenet-pca", "--data", str(root), "--out", str(out), "--workers", "0", "--quiet"]) == 2
+    assert main(["imagenet-pca", "--data", str(root), "--out", str(out), "--workers", "1", "--quiet"]) == 2
+    assert capsys.readouterr().err.strip().startswith(f"rfnet imagenet-pca: error: {victim}: cannot decode")
     assert not out.exists() and not list(tmp_path.glob(".pca.json*"))
 
 

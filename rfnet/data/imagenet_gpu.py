@@ -59,7 +59,7 @@ class DeviceBatchPreprocess:
         indices = [int(i) for i in indices]
         paths = [self.folder.path(i) for i in indices]
         images = decode_rgb_batch(encoded, paths, self.device)
-        squares = torch.stack([resize_center(image, self.transform.resize) for image in images])
+        squares = [resize_center(image, self.transform.resize) for image in images]
         if isinstance(self.transform, TrainTransform):
             return self.transform.apply_batch(squares, self.transform.draw(indices, self.folder.epoch))
         return self.transform.apply_batch(squares)

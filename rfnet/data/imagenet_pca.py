@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import DataLoader, Dataset, Subset
 from torchvision.transforms.v2 import functional as F
 
 from .imagenet import ImageNetFolder
@@ -115,14 +115,33 @@ def imagenet_colour_statistics(
     processes decode in parallel (the result does not depend on it).
     """
     dataset = ImageNetFolder(root, "train", transform=ShorterSideAtMost(max_side))
-    chosen = Subset(dataset, sample_indices(len(dataset), max_images, seed).tolist())
+    chosen = Subset(_ErrorsAsValues(dataset), sample_indices(len(dataset), max_images, seed).tolist())
     loader = DataLoader(chosen, batch_size=None, num_workers=workers)
     moments = RGBMoments()
-    for image, _ in loader:
+    for image, error in loader:
+        if error is not None:
+            raise ValueError(error)
         moments.add(image)
         if progress is not None:
             progress(1)
     return moments.statistics()
+
+
+class _ErrorsAsValues(Dataset):
+    """Items ``(image, None)``, or ``(None, message)`` for an unreadable image: a worker's error then
+    reaches the user as its one-line message, not wrapped in the worker's traceback."""
+
+    def __init__(self, folder: ImageNetFolder) -> None:
+        self.folder = folder
+
+    def __len__(self) -> int:
+        return len(self.folder)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor | None, str | None]:
+        try:
+            return self.folder[index][0], None
+        except ValueError as err:
+            return None, str(err)
 
 
 def write_colour_statistics(path: str | os.PathLike, stats: ColourStatistics, **provenance) -> None:

@@ -66,36 +66,33 @@ def resize_center(image: torch.Tensor, size: int = RESIZE) -> torch.Tensor:
     return F.center_crop(image, [size, size])
 
 
-def to_unit_float(image: torch.Tensor) -> torch.Tensor:
-    """``uint8`` 0..255 -> ``float32`` [0, 1]; float images pass through as ``float32``."""
-    return image.float().div_(255) if image.dtype == torch.uint8 else image.float()
-
-
 def crop_flip_light(
-    images: torch.Tensor,
+    images: torch.Tensor | Sequence[torch.Tensor],
     draws: CropDraws,
     crop_size: int,
     lighting: PCALighting | None,
     mean: Sequence[float],
     std: Sequence[float],
 ) -> torch.Tensor:
-    """Crop ``images`` ``[B, 3, H, W]`` at ``draws``, mirror, add lighting, normalise: float32 ``[B, 3, crop, crop]``.
+    """Crop ``images`` (``[B, 3, H, W]``, or ``B`` tensors ``[3, H, W]``) at ``draws``, mirror, add lighting,
+    normalise: float32 ``[B, 3, crop, crop]``.
 
-    One gather does crop and mirror for the whole batch (on the images' device); ``draws`` may be on the CPU.
+    Crop and mirror copy only the crop, in the input dtype (``uint8`` stays 1 byte per value); the
+    conversion to [0, 1], lighting offset and normalisation are then one multiply-add per value,
+    ``x * (1 / (255 std)) + (offset - mean) / std``. Runs on the images' device; ``draws`` on the CPU.
     """
-    device = images.device
-    steps = torch.arange(crop_size, device=device)
-    top, left, flip = draws.top.to(device), draws.left.to(device), draws.flip.to(device)
-    rows = top[:, None] + steps  # [B, crop]
-    cols = left[:, None] + torch.where(flip[:, None], crop_size - 1 - steps, steps)  # [B, crop]
-    batch = torch.arange(len(images), device=device)[:, None, None]
-    crops = images.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]]  # [B, crop, crop, 3]
-    crops = to_unit_float(crops)
+    crops = torch.stack([
+        image[:, top : top + crop_size, left : left + crop_size].flip(-1) if flip
+        else image[:, top : top + crop_size, left : left + crop_size]
+        for image, top, left, flip in zip(images, draws.top.tolist(), draws.left.tolist(), draws.flip.tolist())
+    ])
+    device = crops.device
+    std_t = torch.tensor(std, device=device).view(1, 3, 1, 1)
+    shift = -torch.tensor(mean, device=device).view(1, 3, 1, 1)
     if lighting is not None:
-        crops = crops + lighting.offsets(draws.alpha.to(device=device, dtype=crops.dtype))[:, None, None, :]
-    mean_t = torch.tensor(mean, dtype=crops.dtype, device=device)
-    std_t = torch.tensor(std, dtype=crops.dtype, device=device)
-    return ((crops - mean_t) / std_t).permute(0, 3, 1, 2).contiguous()
+        shift = shift + lighting.offsets(draws.alpha.to(device))[:, :, None, None]
+    scale = 1 / 255 if crops.dtype == torch.uint8 else 1.0
+    return crops.float().mul_(scale / std_t).add_(shift / std_t)
 
 
 def example_generator(seed: int, epoch: int, example: int) -> torch.Generator:
@@ -109,7 +106,7 @@ class TrainTransform:
 
     Use :func:`train_transform` to build one. Called as ``t(image, example=i, epoch=e)``: the draws are a
     function of ``(seed, e, i)`` (see the module docstring). :meth:`draw` and :meth:`apply_batch` are
-    the two halves, for batched pipelines (:class:`rfnet.data.imagenet_gpu.GpuTrainPipeline`).
+    the two halves, for batched pipelines (:class:`rfnet.data.imagenet_gpu.DeviceBatchPreprocess`).
     """
 
     def __init__(
@@ -136,8 +133,8 @@ class TrainTransform:
         """The draws for ``examples`` (dataset indices) in ``epoch``; ``None`` entries use the global RNG."""
         return CropDraws.cat([self._draw_one(self._generator(example, epoch)) for example in examples])
 
-    def apply_batch(self, squares: torch.Tensor, draws: CropDraws) -> torch.Tensor:
-        """Resized 256x256 images ``[B, 3, 256, 256]`` (any device) -> float32 ``[B, 3, crop, crop]``."""
+    def apply_batch(self, squares: torch.Tensor | Sequence[torch.Tensor], draws: CropDraws) -> torch.Tensor:
+        """Resized 256x256 images ``[B, 3, 256, 256]`` (or ``B`` such images; any device) -> float32 ``[B, 3, crop, crop]``."""
         return crop_flip_light(squares, draws, self.crop_size, self.lighting, self.mean, self.std)
 
     def _generator(self, example: int | None, epoch: int) -> torch.Generator | None:
@@ -188,11 +185,11 @@ class EvalTransform:
         square = resize_center(image, self.resize)
         return self.apply_batch(square[None])[0]
 
-    def apply_batch(self, squares: torch.Tensor) -> torch.Tensor:
-        """``[B, 3, 256, 256]`` -> ``[B, 3, crop, crop]`` or ``[B, 10, 3, crop, crop]``."""
+    def apply_batch(self, squares: torch.Tensor | Sequence[torch.Tensor]) -> torch.Tensor:
+        """``[B, 3, 256, 256]`` (or ``B`` such images) -> ``[B, 3, crop, crop]`` or ``[B, 10, 3, crop, crop]``."""
         views = len(self.draws.top)
-        batch = squares.repeat_interleave(views, dim=0) if views > 1 else squares
-        draws = CropDraws(*(t.repeat(len(squares), *([1] * (t.dim() - 1))) for t in vars(self.draws).values()))
+        batch = [square for square in squares for _ in range(views)]  # views of each image, no copies
+        draws = CropDraws.cat([self.draws] * len(squares))
         crops = crop_flip_light(batch, draws, self.crop_size, None, self.mean, self.std)
         return crops.unflatten(0, (len(squares), views)) if self.ten_crop else crops
 
