@@ -97,8 +97,8 @@ def crop_flip_light(
 
 def example_generator(seed: int, epoch: int, example: int) -> torch.Generator:
     """A CPU generator for one example's draws, a pure function of ``(seed, epoch, example)``."""
-    state = np.random.SeedSequence([seed, epoch, example]).generate_state(2, dtype=np.uint32)
-    return torch.Generator().manual_seed(int(state[0]) << 31 ^ int(state[1]))
+    (word,) = np.random.SeedSequence([seed, epoch, example]).generate_state(1, dtype=np.uint64)
+    return torch.Generator().manual_seed(int(word))
 
 
 class TrainTransform:
