@@ -154,9 +154,10 @@ def test_interpolate_holds_the_edge_samples_far_outside_the_example():
 
 
 @pytest.mark.parametrize("positions", [
-    [[-8.0, -8.0, -8.0, -8.0]],  # shifts 1, 0, -1, -2: too early for slices
-    [[33.25, 34.5, 35.75, 36.0]],  # past the end, at the end of the padding: read as slices
-    [[0.25, 1.3, 2.4, 3.45], [-0.9, 0.2, 1.1, 2.2]],  # a fractional delay: read as slices
+    [[-8.0, -8.0, -8.0, -8.0]],  # 4 whole-sample offsets from the output index (0 ... -3)
+    [[33.25, 34.5, 35.75, 36.0]],  # past the end of the example, clamped
+    [[0.25, 1.3, 2.4, 3.45], [-0.9, 0.2, 1.1, 2.2]],  # a fractional delay per example
+    [[0.0, 6.5, 2.25, 9.0]],  # offsets 0 ... 6: too spread for slices, gathered either way
 ])
 def test_interpolate_reads_its_taps_as_slices_or_by_gather_alike(monkeypatch, positions):
     import rfnet.dsp.channel as channel
@@ -165,6 +166,20 @@ def test_interpolate_reads_its_taps_as_slices_or_by_gather_alike(monkeypatch, po
     default = interpolate(x, positions)
     monkeypatch.setattr(channel, "SLICED_SHIFTS_MAX", 0)  # always gather
     torch.testing.assert_close(default, interpolate(x, positions), atol=1e-6, rtol=0)
+
+
+def test_resample_with_a_per_sample_offset_follows_it():
+    x = white(2, 400)
+    offsets = torch.tensor([3e-3, -2e-3])
+    delay = torch.tensor([0.5, 0.25])
+    steady = resample(x, offsets, delay=delay)
+    torch.testing.assert_close(resample(x, offsets.unsqueeze(-1).expand(2, 400), delay=delay), steady,
+                               atol=1e-5, rtol=0)
+    # A clock that speeds up half way: the first half is the steady one.
+    drifting = torch.cat([offsets.unsqueeze(-1).expand(2, 200), torch.full((2, 200), 5e-2)], dim=1)
+    changed = resample(x, drifting, delay=delay)
+    torch.testing.assert_close(changed[:, :200], steady[:, :200], atol=1e-5, rtol=0)
+    assert float((changed[:, 220:380] - steady[:, 220:380]).abs().min()) > 1e-3
 
 
 def test_bounded_random_walk_starts_where_asked_and_stays_in_bounds():
@@ -216,6 +231,19 @@ def test_multipath_places_each_path_at_its_delay_and_keeps_average_power():
     faded = multipath_fading(x, delays=(0.0, 0.9, 1.7), magnitudes=(1.0, 0.8, 0.3), rician_k=4.0,
                              max_doppler=1e-4, generator=gen(1))
     assert float(signal_power(faded).mean() / signal_power(x).mean()) == pytest.approx(1.0, abs=0.05)
+
+
+@pytest.mark.parametrize("doppler", [1e-6, 2e-3])  # one fading step per example, and many
+def test_multipath_fading_is_the_sum_of_faded_delayed_paths(doppler):
+    # y[n] = sum_p m_p g_p[n] x(n - d_p), with the gains of fading_gains drawn from the same seed.
+    x = white(5, 700)
+    delays, magnitudes = (0.0, 0.6, 1.5, 4.0), (1.0, 0.5, 0.25, 0.1)
+    faded = multipath_fading(x, delays=delays, magnitudes=magnitudes, max_doppler=doppler, rician_k=3.0,
+                             generator=gen(4))
+    gains = fading_gains(5, 4, 700, max_doppler=doppler, rician_k=3.0, generator=gen(4))
+    amplitude = torch.tensor(magnitudes) / torch.tensor(magnitudes).square().sum().sqrt()
+    expected = (delay_paths(x, delays) * gains * amplitude.view(1, 4, 1)).sum(dim=1)
+    torch.testing.assert_close(faded, expected, atol=1e-5, rtol=0)
 
 
 def test_delay_paths_equals_one_fractional_delay_per_path():
