@@ -96,7 +96,8 @@ def stage_times(folder: ImageNetFolder, batch_size: int) -> dict[str, dict[str, 
         our_items.append((crop, 0))
         pil = clock(reference, "read file + decode", lambda: Image.open(path).convert("RGB"))
         pil = clock(reference, "resize 256 + centre", lambda: steps["resize 256 + centre"](pil))
-        tensor = clock(reference, "crop + flip + light + normalise", lambda: steps["crop + flip + light + normalise"](pil))
+        augment = steps["crop + flip + light + normalise"]
+        tensor = clock(reference, "crop + flip + light + normalise", lambda: augment(pil))
         reference_items.append((tensor, 0))
     for table, items in ((ours, our_items), (reference, reference_items)):
         for start in range(0, len(items), batch_size):
@@ -143,7 +144,8 @@ def main() -> None:
         write_procedural_imagenet(root, CLASSES, args.images // CLASSES, 0, size=375, seed=0)
     folder = ImageNetFolder(root, "train")
     sizes = [_image_size(folder.path(i)) for i in range(len(folder))]
-    print(f"{len(folder)} JPEGs, {sum(w for w, _ in sizes) / len(sizes):.0f}x{sum(h for _, h in sizes) / len(sizes):.0f} "
+    width, height = (sum(side) / len(sizes) for side in zip(*sizes))
+    print(f"{len(folder)} JPEGs, {width:.0f}x{height:.0f} "
           f"mean, {sum(folder.path(i).stat().st_size for i in range(len(folder))) / len(folder) / 1024:.0f} KiB mean; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 

@@ -37,7 +37,9 @@ class EncodedImageNet(Dataset):
         return self.folder.encoded(index), int(self.folder.targets[index]), index
 
 
-def collate_encoded(batch: list[tuple[torch.Tensor, int, int]]) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
+def collate_encoded(
+    batch: list[tuple[torch.Tensor, int, int]],
+) -> tuple[list[torch.Tensor], torch.Tensor, torch.Tensor]:
     """``(list of byte tensors, targets int64 [B], example indices int64 [B])``: bytes vary in length, so no stacking."""
     encoded, targets, indices = zip(*batch)
     return list(encoded), torch.tensor(targets), torch.tensor(indices)

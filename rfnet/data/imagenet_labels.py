@@ -106,7 +106,8 @@ def read_loc_solution(path: str | os.PathLike) -> dict[str, str]:
                 continue
             words = row[1].split() if len(row) == 2 else []
             if not words or not _looks_like_wnid(words[0]):
-                raise ValueError(f"{path}:{number}: expected 'ImageId,<wnid> x0 y0 x1 y1 ...', got {','.join(row)[:80]!r}")
+                got = ",".join(row)[:80]
+                raise ValueError(f"{path}:{number}: expected 'ImageId,<wnid> x0 y0 x1 y1 ...', got {got!r}")
             if row[0] in truth:
                 raise ValueError(f"{path}:{number}: image {row[0]} is listed twice")
             truth[row[0]] = words[0]
@@ -130,7 +131,9 @@ def read_devkit_meta(path: str | os.PathLike) -> dict[int, tuple[str, str]]:
     return leaves
 
 
-def read_devkit_ground_truth(path: str | os.PathLike, meta: dict[int, tuple[str, str]], meta_path: Path) -> dict[str, str]:
+def read_devkit_ground_truth(
+    path: str | os.PathLike, meta: dict[int, tuple[str, str]], meta_path: Path
+) -> dict[str, str]:
     """``{image stem: wnid}`` from devkit ``ILSVRC2012_validation_ground_truth.txt`` (line ``i`` holds the
     ILSVRC2012_ID of ``ILSVRC2012_val_{i:08d}``), through ``meta`` from :func:`read_devkit_meta`."""
     path = Path(path)

@@ -61,7 +61,10 @@ class CropDraws:
 
 
 def resize_center(image: torch.Tensor, size: int = RESIZE) -> torch.Tensor:
-    """Shorter side to ``size`` (bilinear, antialiased), then the central ``size x size``: ``[..., size, size]``, same dtype."""
+    """Shorter side to ``size`` (bilinear, antialiased), then the central ``size x size``.
+
+    ``[..., H, W]`` -> ``[..., size, size]``, same dtype and device.
+    """
     image = F.resize(image, [size], antialias=True)
     return F.center_crop(image, [size, size])
 
@@ -134,7 +137,7 @@ class TrainTransform:
         return CropDraws.cat([self._draw_one(self._generator(example, epoch)) for example in examples])
 
     def apply_batch(self, squares: torch.Tensor | Sequence[torch.Tensor], draws: CropDraws) -> torch.Tensor:
-        """Resized 256x256 images ``[B, 3, 256, 256]`` (or ``B`` such images; any device) -> float32 ``[B, 3, crop, crop]``."""
+        """Resized images ``[B, 3, 256, 256]`` (or ``B`` such images; any device) -> float32 ``[B, 3, crop, crop]``."""
         return crop_flip_light(squares, draws, self.crop_size, self.lighting, self.mean, self.std)
 
     def _generator(self, example: int | None, epoch: int) -> torch.Generator | None:

@@ -54,7 +54,11 @@ def plan_val_folders(
     out_dir = Path(out_dir) if out_dir is not None else val_dir
     truth_file = Path(ground_truth) if ground_truth is not None else find_val_ground_truth(val_dir)
     truth = read_val_ground_truth(truth_file)
-    flat = {name.rsplit(".", 1)[0]: name for name in os.listdir(val_dir) if is_image_name(name) and (val_dir / name).is_file()}
+    flat = {
+        name.rsplit(".", 1)[0]: name
+        for name in os.listdir(val_dir)
+        if is_image_name(name) and (val_dir / name).is_file()
+    }
     unknown = sorted(set(flat) - set(truth))
     if unknown:
         raise ValueError(f"{truth_file}: has no entry for {len(unknown)} images of {val_dir}, e.g. {flat[unknown[0]]}")
@@ -94,4 +98,4 @@ def apply_val_plan(plan: ValPlan, mode: str = "move") -> None:
 
 
 def _placed(folder: Path, stem: str) -> bool:
-    return folder.is_dir() and any((folder / f"{stem}{suffix}").exists() for suffix in (".JPEG", ".jpg", ".jpeg", ".png"))
+    return folder.is_dir() and any(is_image_name(name) and name.rsplit(".", 1)[0] == stem for name in os.listdir(folder))
