@@ -376,3 +376,16 @@ def test_a_failed_generator_leaves_no_folder(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         write_procedural_imagenet(tmp_path / "gen", 2, 3, 1, size=16)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("pil_mode, pil_format", [("CMYK", "JPEG"), ("L", "JPEG"), ("RGB", "PNG")])
+def test_cmyk_grey_and_png_named_jpeg_decode_to_rgb_as_pil_does(tmp_path, pil_mode, pil_format):
+    from PIL import Image
+
+    pixels = np.random.default_rng(0).integers(0, 256, (12, 20, 3), dtype=np.uint8)
+    path = tmp_path / "n01440764_1.JPEG"  # ImageNet has all three under .JPEG names
+    Image.fromarray(pixels).convert(pil_mode).save(path, format=pil_format, quality=95)
+    ours = read_rgb(path)
+    with Image.open(path) as image:
+        expected = torch.from_numpy(np.asarray(image.convert("RGB")).copy()).permute(2, 0, 1)
+    assert ours.shape == (3, 12, 20) and torch.equal(ours, expected)
