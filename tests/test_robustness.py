@@ -24,7 +24,7 @@ from rfnet.jobs.robustness import parse_budgets
 from rfnet.models import create_model, save
 from rfnet.robustness import PERTURB_NAMES, checks, perturb
 from rfnet.robustness.attacks import FGM, PGD, GaussianNoise
-from rfnet.robustness.budget import delivered_db, enforce_budget
+from rfnet.robustness.budget import delivered_db, enforce_budget, scale_to_power
 from rfnet.robustness.jammers import JAMMER_NAMES
 from rfnet.robustness.sweep import clean_correct, count_zero_gradients, sweep, worst_case
 from rfnet.robustness.transfer import Transfer
@@ -124,6 +124,15 @@ def test_enforce_budget_clips_only_what_exceeds_it():
     assert delivered[0] < -15
     assert torch.allclose(delivered[1:], torch.zeros(2), atol=0.01)  # over: exactly on the budget
     assert torch.allclose(signal_power(clipped[1:]), signal_power(iq[1:]), rtol=1e-4)
+
+
+def test_scale_to_power_handles_tiny_and_zero_rows():
+    """A trained model's gradient can be subnormal (~1e-41): scaling it must not overflow into NaN."""
+    rows = torch.tensor([[1e-41 + 0j, 0j], [0j, 0j], [3 + 4j, 0j]], dtype=torch.complex64)
+    scaled = scale_to_power(rows, torch.tensor([100.0, 100.0, 1.0]))
+    assert torch.isfinite(torch.view_as_real(scaled)).all()
+    assert torch.allclose(signal_power(scaled), torch.tensor([100.0, 0.0, 1.0]), rtol=1e-5)
+    assert scaled[0, 1] == 0 and scaled[2, 0].angle() == pytest.approx(rows[2, 0].angle())
 
 
 @pytest.mark.parametrize("name", PERTURB_NAMES)

@@ -42,6 +42,12 @@ def add_parser(commands) -> None:
                           help="spectrogram side in pixels (default 67; alexnet needs >= 67, alexnet_tv >= 63)")
     finetune.add_argument("--imagenet-normalize", action="store_true",
                           help="ImageNet mean/std on the spectrogram (for an ImageNet-trained --backbone)")
+    finetune.add_argument("--adv-train", choices=["fgm", "fgsm", "pgd", "pgd_linf"],
+                          help="adversarial training: replace each training batch by its adversarial version "
+                          "under this attack (IQ domain)")
+    finetune.add_argument("--adv-psr", type=float, default=-10.0,
+                          help="PSR budget of --adv-train in dB (perturbation-to-signal power; default -10)")
+    finetune.add_argument("--adv-steps", type=int, default=5, help="PGD steps of --adv-train pgd (default 5)")
     finetune.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda, cuda:1, ...")
     finetune.add_argument("--seed", type=int, default=0, help="seeds the data, split, model and training")
     finetune.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
@@ -57,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         lr=args.lr, lr_backbone=args.lr_backbone, lr_head=args.lr_head, weight_decay=args.weight_decay,
         epochs=args.epochs, batch_size=args.batch_size, classes=class_list(args.classes),
         snr_range=snr_range(args), per_class_snr=args.per_class_snr, window_samples=args.window,
-        image_size=args.image_size, imagenet_normalize=args.imagenet_normalize, device=args.device,
+        image_size=args.image_size, imagenet_normalize=args.imagenet_normalize, adv_train=args.adv_train,
+        adv_psr_db=args.adv_psr, adv_steps=args.adv_steps, device=args.device,
         seed=args.seed, resume=args.resume, progress=not args.quiet,
     )
     try:

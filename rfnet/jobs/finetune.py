@@ -8,6 +8,10 @@ train / validation / test indices), the engine's ``checkpoint.pt``, ``best/`` an
 ``report/`` (:func:`rfnet.evaluation.write_report` of the best model on the test split, with a
 temperature fitted on the validation split). A preset is generated into ``data.h5`` there.
 
+``adv_train`` (``--adv-train pgd --adv-psr -10``) trains adversarially: every training batch is replaced by
+its adversarial version at that PSR (:func:`rfnet.robustness.adversarial_training.make_adversary`);
+validation and the test report stay clean (``rfnet robustness`` measures the defence).
+
 Which model trains:
 
 - ``--backbone scratch`` (default): a fresh model named by ``--model``. ``alexnet`` / ``alexnet_tv`` are
@@ -41,6 +45,7 @@ from rfnet.dsp.spectrogram import SpectrogramConfig
 from rfnet.jobs.datasets import DataSpec, LabelledData, open_data
 from rfnet.jobs.evaluate import evaluate_split, model_name
 from rfnet.models import AlexNetBackbone, SpectrogramClassifier, create_model, load, read_config
+from rfnet.robustness.adversarial_training import make_adversary
 from rfnet.train import TrainConfig, Trainer
 
 ALEXNET_MODELS = ("alexnet", "alexnet_tv")
@@ -74,6 +79,9 @@ class FinetuneJob:
         image_size: spectrogram side in pixels (``None``: :data:`DEFAULT_IMAGE_SIZE`, or the backbone's
             minimum if larger).
         imagenet_normalize: ImageNet mean/std on the spectrogram (for ImageNet-trained backbones).
+        adv_train: adversarial training (:mod:`rfnet.robustness.adversarial_training`): each training batch
+            replaced by its perturbation under this attack (``fgm``, ``fgsm``, ``pgd``, ``pgd_linf``) at PSR
+            ``adv_psr_db`` dB, PGD with ``adv_steps`` steps; ``None``: plain training.
         device: ``"auto"``, ``"cpu"``, ``"cuda"``, ...; seed: seeds the split, the model and training.
         resume: continue the interrupted run in ``out``.
         progress: show progress bars.
@@ -98,6 +106,9 @@ class FinetuneJob:
     window_samples: int = 128
     image_size: int | None = None
     imagenet_normalize: bool = False
+    adv_train: str | None = None
+    adv_psr_db: float = -10.0
+    adv_steps: int = 5
     device: str = "auto"
     seed: int = 0
     resume: bool = False
@@ -132,6 +143,7 @@ def finetune(job: FinetuneJob) -> FinetuneOutcome:
         raise ValueError(f"{checkpoint} exists: pass --resume to continue that run, or choose another --out")
     if job.resume and not checkpoint.exists():
         raise FileNotFoundError(f"{checkpoint}: no interrupted run to resume in {out}")
+    adversary = make_adversary(job.adv_train, job.adv_psr_db, pgd_steps=job.adv_steps) if job.adv_train else None
     data = open_data(job.data_spec(), out)
     saved_classes = _saved_classes(job.backbone)
     if job.classes is None and saved_classes and sorted(saved_classes) == sorted(data.classes) \
@@ -147,7 +159,7 @@ def finetune(job: FinetuneJob) -> FinetuneOutcome:
                          progress_bar=job.progress)
     out.mkdir(parents=True, exist_ok=True)
     trainer = Trainer(model, data.subset(train_idx), data.subset(val_idx), config, out,
-                      param_groups=groups, resume=job.resume)
+                      param_groups=groups, resume=job.resume, adversary=adversary)
     _write_run_record(out, job, data, (train_idx, val_idx, test_idx))
     result = trainer.fit()
     best = load(result.paths["best"])

@@ -151,7 +151,7 @@ def robustness(job: RobustnessJob) -> dict:
                  "craft_examples": len(craft_idx) if "uap" in attacks else 0,
                  "snr_range": list(job.snr_range) if job.snr_range else None,
                  "snrs": sorted({float(s) for s in snrs.tolist() if not math.isnan(s)}),
-                 "split": "run test split" if _is_run_data(job, data, models[0].run_record) else
+                 "split": "run test split" if _is_run_data(data, models[0].run_record) else
                  f"{1 - CRAFT_FRACTION:.0%} of the data (stratified, seed {job.seed})"},
         "budgets": {"psr_db": list(job.psr_db), "jsr_db": list(job.jsr_db)},
         "attacks": list(attacks),
@@ -252,8 +252,10 @@ def _open_data(job: RobustnessJob, models: list[LoadedModel]) -> LabelledData:
     if spec_text is None:
         raise ValueError(f"--model {models[0].path}: not a finetune run folder, so give --data")
     window = job.window_samples or (record[0]["num_samples"] if record else None) or 128
-    spec = DataSpec(spec_text, classes=job.classes, snr_range=job.snr_range, window_samples=window,
-                    per_class_snr=job.per_class_snr, seed=job.seed)
+    # The SNR range is applied to the split indices (_craft_and_test), not here, so that a run's own data
+    # keeps its split: the attacked examples are then never ones the model was trained on.
+    spec = DataSpec(spec_text, classes=job.classes, window_samples=window, per_class_snr=job.per_class_snr,
+                    seed=job.seed)
     data = open_data(spec, Path(job.out))
     model_classes = list(getattr(models[0].model, "classes", []) or [])
     if job.classes is None and sorted(data.classes) == sorted(model_classes) and list(data.classes) != model_classes:
@@ -261,17 +263,23 @@ def _open_data(job: RobustnessJob, models: list[LoadedModel]) -> LabelledData:
     return data
 
 
-def _is_run_data(job: RobustnessJob, data: LabelledData, record) -> bool:
+def _is_run_data(data: LabelledData, record) -> bool:
     return (record is not None and record[0]["data_source"] == data.source
             and record[0]["num_examples"] == len(data) and record[0]["classes"] == list(data.classes))
 
 
 def _craft_and_test(job: RobustnessJob, data: LabelledData, record) -> tuple[np.ndarray, np.ndarray]:
     """Indices crafting the universal perturbation and indices attacked (at most ``max_examples``)."""
-    if _is_run_data(job, data, record):
+    if _is_run_data(data, record):
         craft, test = record[1]["train"], record[1]["test"]
     else:
         craft, test = data.split(job.seed, (CRAFT_FRACTION, 1 - CRAFT_FRACTION))
+    if job.snr_range is not None:
+        low, high = job.snr_range
+        craft, test = (part[(data.snrs[part] >= low) & (data.snrs[part] <= high)] for part in (craft, test))
+        if len(test) == 0 or len(craft) == 0:
+            raise ValueError(f"--data {data.source}: no examples with SNR in [{low:g}, {high:g}] dB to "
+                             f"{'attack' if len(test) == 0 else 'craft on'}")
     return _at_most(craft, job.uap_examples, data, job.seed), _at_most(test, job.max_examples, data, job.seed)
 
 

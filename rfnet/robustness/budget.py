@@ -41,10 +41,13 @@ def scale_to_power(direction: torch.Tensor, power: torch.Tensor) -> torch.Tensor
     overflow.
     """
     rows = direction if direction.dim() == 2 else direction.unsqueeze(0)
-    peak = torch.view_as_real(rows).abs().amax(dim=(-2, -1))
+    parts = torch.view_as_real(rows)
+    peak = parts.abs().amax(dim=(-2, -1))
     nonzero = peak > 0
-    unit = rows / torch.where(nonzero, peak, torch.ones_like(peak)).unsqueeze(-1)
-    current = torch.view_as_real(unit).square().sum(-1).mean(-1)  # >= 1 / (2 N) on non-zero rows
+    # Divide I and Q as reals: complex division by a subnormal number underflows into NaN.
+    unit_parts = parts / torch.where(nonzero, peak, torch.ones_like(peak))[:, None, None]
+    unit = torch.view_as_complex(unit_parts.contiguous())
+    current = unit_parts.square().sum(-1).mean(-1)  # >= 1 / N on non-zero rows
     gain = torch.where(nonzero, torch.sqrt(power / torch.where(nonzero, current, torch.ones_like(current))),
                        torch.zeros_like(current))
     return unit * gain.unsqueeze(-1)
