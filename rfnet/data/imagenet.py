@@ -169,9 +169,12 @@ class ImageNetFolder(Dataset):
         files, targets = [], []
         loose = [name for name in os.listdir(self.split_dir) if is_image_name(name)]
         if loose:
-            raise ValueError(
-                f"{self.split_dir}: holds both class folders and {len(loose)} loose images (e.g. {loose[0]}); "
+            hint = (
                 "a half-reorganised val? finish it with datasets/reorganize_imagenet_val.py"
+                if self.split == "val" else "training images belong in train/<wnid>/"
+            )
+            raise ValueError(
+                f"{self.split_dir}: holds both class folders and {len(loose)} loose images (e.g. {loose[0]}); {hint}"
             )
         for wnid in _class_folders(self.split_dir):
             folder = self.split_dir / wnid
