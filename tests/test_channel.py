@@ -269,6 +269,18 @@ def test_presets_keep_shape_dtype_and_are_deterministic(preset):
     assert one.shape == (1, 333) and one.dtype == torch.complex64
 
 
+def test_a_large_batch_is_impaired_chunk_by_chunk(monkeypatch):
+    import rfnet.dsp.channel as channel
+
+    monkeypatch.setattr(channel, "IMPAIRMENT_CHUNK_SAMPLES", 3 * 200)  # 3 examples at a time
+    x = white(7, 200)
+    config = ChannelConfig.rml2018()
+    whole = apply_impairments(x, config, generator=gen(5))
+    generator = gen(5)
+    parts = [apply_impairments(x[start:start + 3], config, generator=generator) for start in (0, 3, 6)]
+    assert torch.equal(torch.view_as_real(whole), torch.view_as_real(torch.cat(parts)))
+
+
 def test_rml2016_preset_mirrors_the_gnu_radio_dynamic_channel_model():
     config = ChannelConfig.rml2016()
     assert config.sample_rate_hz == 200e3
