@@ -389,3 +389,12 @@ def test_cmyk_grey_and_png_named_jpeg_decode_to_rgb_as_pil_does(tmp_path, pil_mo
     with Image.open(path) as image:
         expected = torch.from_numpy(np.asarray(image.convert("RGB")).copy()).permute(2, 0, 1)
     assert ours.shape == (3, 12, 20) and torch.equal(ours, expected)
+
+
+def test_float_images_on_unit_scale_give_what_uint8_images_give():
+    image = torch.randint(0, 256, (3, 270, 300), dtype=torch.uint8)
+    transform = train_transform(224, seed=9)
+    from_uint8 = transform(image, example=2)
+    from_float = transform(image.float() / 255, example=2)
+    # uint8 resizing works in fixed point on whole levels: within one level (/ std, in normalised units)
+    torch.testing.assert_close(from_float, from_uint8, atol=1 / 255 / 0.224 + 1e-4, rtol=0)
