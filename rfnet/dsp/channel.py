@@ -439,9 +439,15 @@ def resample(iq: torch.Tensor, sample_rate_offset: float | torch.Tensor, *,
     if not float(offset.min()) > -0.5:
         raise ValueError("sample_rate_offset must be greater than -0.5")
     delay = per_example(delay, batch, "delay", iq.device, torch.float64).unsqueeze(-1)
+    return _resample(iq, offset, delay, half_width)
+
+
+def _resample(iq: torch.Tensor, offset: torch.Tensor, delay: torch.Tensor, half_width: int) -> torch.Tensor:
+    """``resample`` without the argument checks; offset float64 ``[batch, 1 or samples]``, delay
+    float64 ``[batch, 1]``."""
     step = 1.0 / (1.0 + offset)
     if step.shape[1] == 1:  # a steady clock: sample n at n * step
-        times = torch.arange(samples, device=iq.device, dtype=torch.float64) * step
+        times = torch.arange(iq.shape[1], device=iq.device, dtype=torch.float64) * step
     else:
         times = _exclusive_cumsum(step)
     return _interpolate(iq, times.sub_(delay), half_width)
@@ -571,29 +577,37 @@ def delay_paths(iq: torch.Tensor, delays: tuple[float, ...], *, half_width: int 
 
 def _delayed_copies(iq: torch.Tensor, delays: tuple[float, ...], half_width: int) -> list[torch.Tensor]:
     """``delay_paths`` without the argument checks, as one complex64 ``[batch, samples]`` per delay.
-    Taps of weight exactly 0 are skipped, so a whole-sample delay is a view of the padded example."""
+    Taps of weight exactly 0 are skipped, so a whole-sample delay is the example itself, shifted."""
     samples = iq.shape[1]
-    # x(n - d) = sum_k w_k x[n + floor(-d) + 1 - half_width + k].
-    shifts = [math.floor(-d) for d in delays]
-    fractions = torch.tensor([-d - s for d, s in zip(delays, shifts)], dtype=torch.float64)
-    weights = sinc_weights(fractions, half_width).T.tolist()  # [paths][2 * half_width]
-    margin = max(max(abs(s + 1 - half_width), abs(s + half_width)) for s in shifts)
+    margin, filters = _delay_filters(tuple(delays), half_width)
     padded = _pad_edges(iq, margin, margin)
     rails = torch.view_as_real(padded)  # float32 [batch, margin+samples+margin, 2]
     copies = []
-    for shift, path_weights in zip(shifts, weights):
-        taps = [(margin + shift + 1 - half_width + tap, weight)
-                for tap, weight in enumerate(path_weights) if weight != 0.0]
-        if len(taps) == 1 and taps[0][1] == 1.0:  # a whole-sample delay: the example itself, shifted
-            start = taps[0][0]
-            copies.append(iq if start == margin else padded[:, start:start + samples].contiguous())
+    for taps in filters:
+        if len(taps) == 1 and taps[0][1] == 1.0:
+            offset = taps[0][0]
+            copies.append(iq if offset == 0 else padded[:, margin + offset:margin + offset + samples].contiguous())
             continue
-        (start, weight), *rest = taps
-        out = rails[:, start:start + samples] * weight
-        for start, weight in rest:
-            out.add_(rails[:, start:start + samples], alpha=weight)
+        (offset, weight), *rest = taps
+        out = rails[:, margin + offset:margin + offset + samples] * weight
+        for offset, weight in rest:
+            out.add_(rails[:, margin + offset:margin + offset + samples], alpha=weight)
         copies.append(torch.view_as_complex(out))
     return copies
+
+
+@functools.lru_cache(maxsize=32)
+def _delay_filters(delays: tuple[float, ...], half_width: int
+                   ) -> tuple[int, tuple[tuple[tuple[int, float], ...], ...]]:
+    """Each delay's FIR filter as ``(sample offset, weight)`` pairs without the zero weights
+    (``x(n - d) = sum_k w_k x[n + floor(-d) + 1 - half_width + k]``), and the largest offset."""
+    shifts = [math.floor(-d) for d in delays]
+    fractions = torch.tensor([-d - s for d, s in zip(delays, shifts)], dtype=torch.float64)
+    weights = sinc_weights(fractions, half_width).T.tolist()  # [paths][2 * half_width]
+    filters = tuple(tuple((shift + 1 - half_width + tap, weight) for tap, weight in enumerate(path_weights)
+                          if weight != 0.0)
+                    for shift, path_weights in zip(shifts, weights))
+    return max(abs(offset) for taps in filters for offset, _ in taps), filters
 
 
 def multipath_fading(iq: torch.Tensor, *, delays: tuple[float, ...], magnitudes: tuple[float, ...],
@@ -722,7 +736,9 @@ def _impairments(iq: torch.Tensor, config: ChannelConfig, generator: torch.Gener
                                       generator=generator)
                   if config.sro_walk_std_hz > 0 else start)
         delay = uniform(0.0, config.timing_offset_max_samples)
-        out = resample(out, sro_hz / rate, delay=delay, half_width=half_width)
+        offset = sro_hz.double() / rate
+        out = _resample(out, offset if offset.dim() == 2 else offset.unsqueeze(-1),
+                        delay.double().unsqueeze(-1), half_width)
     return out
 
 
