@@ -465,14 +465,15 @@ def frequency_offset(iq: torch.Tensor, cfo: float | torch.Tensor) -> torch.Tenso
     return _rotate(iq, torch.cumsum(_frequency_offset_steps(cfo, *iq.shape, iq.device), dim=-1))
 
 
-def _frequency_offset_steps(cfo: float | torch.Tensor, batch: int, samples: int,
-                            device: torch.device) -> torch.Tensor:
+def _frequency_offset_steps(cfo: float | torch.Tensor, batch: int, samples: int, device: torch.device,
+                            radians_per_unit: float = 2 * math.pi) -> torch.Tensor:
     """The phase ``frequency_offset`` turns by from each sample to the next, float64 ``[batch,
-    samples]`` radians: ``2*pi*cfo_{n-1}`` into sample ``n``, 0 into the first."""
+    samples]`` radians: ``2*pi*cfo_{n-1}`` into sample ``n``, 0 into the first (``radians_per_unit``
+    replaces ``2*pi`` for a cfo in other units: ``2*pi / sample_rate`` for Hz)."""
     cfo = _per_example_or_sample(cfo, batch, samples, "cfo", device)
     steps = torch.empty(batch, samples, device=device, dtype=torch.float64)
     steps[:, 0] = 0.0
-    torch.mul(cfo[:, :samples - 1].expand(batch, samples - 1), 2 * math.pi, out=steps[:, 1:])
+    torch.mul(cfo[:, :samples - 1].expand(batch, samples - 1), radians_per_unit, out=steps[:, 1:])
     return steps
 
 
@@ -493,18 +494,18 @@ def phase_noise(iq: torch.Tensor, linewidth: float | torch.Tensor, *,
     """
     check_iq(iq)
     steps = _phase_noise_steps(linewidth, *iq.shape, iq.device, generator=generator)
-    return _rotate(iq, steps.cumsum_(dim=-1))
+    return _rotate(iq, steps.double().cumsum_(dim=-1))
 
 
 def _phase_noise_steps(linewidth: float | torch.Tensor, batch: int, samples: int, device: torch.device,
                        *, generator: torch.Generator) -> torch.Tensor:
-    """The steps of the Wiener phase of ``phase_noise``: float64 ``[batch, samples]`` radians, the
-    first 0."""
+    """The steps of the Wiener phase of ``phase_noise``: float32 ``[batch, samples]`` radians, the
+    first 0 (accumulate them in float64)."""
     linewidth = per_example(linewidth, batch, "linewidth", device)
     if not bool((linewidth >= 0).all()):
         raise ValueError("linewidth must be non-negative")
-    steps = _randn((batch, samples), generator, device)
-    steps.mul_(torch.sqrt(2 * math.pi * linewidth.double()).unsqueeze(-1))
+    steps = torch.randn((batch, samples), generator=generator, device=generator.device).to(device)
+    steps.mul_(torch.sqrt(2 * math.pi * linewidth).unsqueeze(-1))
     steps[:, 0] = 0.0
     return steps
 
@@ -717,13 +718,13 @@ def _impairments(iq: torch.Tensor, config: ChannelConfig, generator: torch.Gener
         cfo_hz = (bounded_random_walk(start, config.cfo_walk_std_hz, config.cfo_max_hz, samples,
                                       generator=generator)
                   if config.cfo_walk_std_hz > 0 else start)
-        steps = _frequency_offset_steps(cfo_hz / rate, batch, samples, device)
+        steps = _frequency_offset_steps(cfo_hz, batch, samples, device, 2 * math.pi / rate)
     carrier = uniform(0.0, 2 * math.pi) if config.random_phase else None
     low, high = config.phase_noise_linewidth_hz
     if high > 0:
         noise_steps = _phase_noise_steps(uniform(low, high) / rate, batch, samples, device,
                                          generator=generator)
-        steps = noise_steps if steps is None else steps.add_(noise_steps)
+        steps = noise_steps.double() if steps is None else steps.add_(noise_steps)
     if steps is not None:
         if carrier is not None:
             steps[:, 0] += carrier.double()
