@@ -142,7 +142,9 @@ if not measurements.empty:
         st.caption("Ringed points, joined by the dashed line, are the Pareto front: no other model is both "
                    "faster and more accurate. Each point is a model's newest measurement in one mode.")
         st.dataframe(points[["model", "mode", "median_ms", "examples_per_s", "accuracy", "on_front"]]
-                     .sort_values("median_ms"), hide_index=True, key="cmp_points")
+                     .sort_values("median_ms"), hide_index=True, key="cmp_points",
+                     column_config={"accuracy": st.column_config.NumberColumn(format="percent"),
+                                    "on_front": st.column_config.CheckboxColumn("on the front")})
     unmatched = sorted(set(measurements.model) - set(latest_accuracy(evaluations, metric).dropna().index))
     if unmatched:
         st.caption(f"Measured but without an accuracy ({metric}): {', '.join(unmatched)}.")

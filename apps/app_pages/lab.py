@@ -151,7 +151,7 @@ def _frontend(model: ChosenModel | None, num_samples: int) -> tuple[Spectrogram,
 
 
 def show_prediction(model: ChosenModel, iq: torch.Tensor, truth: str | None) -> None:
-    """The model's class probabilities for ``iq`` (complex64 ``[1, N]``)."""
+    """The model's verdict on ``iq`` (complex64 ``[1, N]``) and every class's probability."""
     with torch.no_grad():
         probabilities = torch.softmax(model.saved.model(iq).float(), dim=-1)[0]
     classes = list(model.saved.model.classes)
@@ -159,10 +159,12 @@ def show_prediction(model: ChosenModel, iq: torch.Tensor, truth: str | None) -> 
     verdict = "" if truth is None else (" ✓" if classes[best] == truth else f" ✗ (sent {truth})")
     st.metric("Prediction", f"{classes[best]} · {probabilities[best]:.1%}{verdict}")
     table = pd.DataFrame({"class": classes, "probability": probabilities.numpy().astype(float)})
-    st.bar_chart(table, x="class", y="probability", sort="-probability", height=220)
-    st.dataframe(table.sort_values("probability", ascending=False), hide_index=True,
-                 column_config={
-                     "probability": st.column_config.NumberColumn(format="%.4f")})
+    st.bar_chart(table, x="class", y="probability", sort="-probability", height=260)
+    with st.expander("Class probabilities"):
+        st.dataframe(table.sort_values("probability", ascending=False), hide_index=True,
+                     column_config={"probability": st.column_config.NumberColumn(format="%.4f")})
+    if model.window_note:
+        st.caption(model.window_note)
 
 
 def _image_for_display(image: torch.Tensor, config: SpectrogramConfig) -> list[np.ndarray]:
@@ -178,37 +180,42 @@ def _image_for_display(image: torch.Tensor, config: SpectrogramConfig) -> list[n
     return list(image)
 
 
-def show_signal(iq: torch.Tensor, sample_rate_hz: float | None, model: ChosenModel | None) -> None:
-    """Waveform, constellation and the spectrogram image of ``iq`` (complex64 ``[1, N]``)."""
+def show_spectrogram(iq: torch.Tensor, model: ChosenModel | None) -> None:
+    """The image the model's front end makes of ``iq`` (complex64 ``[1, N]``), or rfnet's default one's."""
+    frontend, own = _frontend(model, iq.shape[1])
+    with torch.no_grad():
+        image = frontend(iq)[0]
+    st.markdown("**Spectrogram, as the model sees it**" if own else "**Spectrogram**")
+    config = frontend.config
+    pictures = _image_for_display(image, config)
+    st.image(pictures, width=320, clamp=True,
+             caption=[f"channel {k}" for k in range(len(pictures))] if len(pictures) > 1 else None)
+    where = ("the model's own front end" if own else
+             "rfnet's default front end (the model reads raw IQ)" if model else "rfnet's default front end")
+    st.caption(f"Output of {where}: {tuple(image.shape)} image, n_fft {config.n_fft}, hop "
+               f"{config.hop_length}, {config.window} window, floor {config.floor_db:g} dB, "
+               f"{config.channel_mapping} channels"
+               + (", ImageNet-normalised (shown undone)" if config.imagenet_normalize else "")
+               + ". Frequency up (DC in the middle), time to the right.")
+
+
+def show_waveform(iq: torch.Tensor, sample_rate_hz: float | None) -> None:
+    """I and Q of ``iq`` (complex64 ``[1, N]``) against time (samples when the rate is unknown)."""
     samples = iq[0].numpy()
     if sample_rate_hz:
         time, time_label = np.arange(len(samples)) / sample_rate_hz * 1e6, "time (µs)"
     else:
         time, time_label = np.arange(len(samples)), "sample"
+    st.markdown("**Waveform**")
     waveform = pd.DataFrame({time_label: time, "I": samples.real, "Q": samples.imag})
-    frontend, own = _frontend(model, len(samples))
-    with torch.no_grad():
-        image = frontend(iq)[0]
-    left, right = st.columns(2)
-    with left:
-        st.markdown("**Waveform**")
-        st.line_chart(waveform, x=time_label, y=["I", "Q"], y_label="amplitude", height=250)
-        st.markdown("**Constellation**")
-        points = waveform.iloc[:CONSTELLATION_POINTS]
-        st.scatter_chart(points, x="I", y="Q", height=300, width=320)
-    with right:
-        st.markdown("**Spectrogram, as the model sees it**" if own else "**Spectrogram**")
-        config = frontend.config
-        pictures = _image_for_display(image, config)
-        st.image(pictures, width=300, clamp=True,
-                 caption=[f"channel {k}" for k in range(len(pictures))] if len(pictures) > 1 else None)
-        where = ("the model's own front end" if own else
-                 "rfnet's default front end (the model reads raw IQ)" if model else "rfnet's default front end")
-        st.caption(f"Output of {where}: {tuple(image.shape)} image, n_fft {config.n_fft}, hop "
-                   f"{config.hop_length}, {config.window} window, floor {config.floor_db:g} dB, "
-                   f"{config.channel_mapping} channels"
-                   + (", ImageNet-normalised (shown undone)" if config.imagenet_normalize else "")
-                   + ". Frequency up (DC in the middle), time to the right.")
+    st.line_chart(waveform, x=time_label, y=["I", "Q"], y_label="amplitude", height=260)
+
+
+def show_constellation(iq: torch.Tensor) -> None:
+    """Q against I of the samples of ``iq`` (complex64 ``[1, N]``; the first few thousand)."""
+    samples = iq[0, :CONSTELLATION_POINTS].numpy()
+    st.markdown("**Constellation**")
+    st.scatter_chart(pd.DataFrame({"I": samples.real, "Q": samples.imag}), x="I", y="Q", height=260)
 
 
 st.title("Spectrogram lab")
@@ -220,8 +227,20 @@ with controls:
 with view:
     if signal is not None:
         iq, rate, truth = signal
+        left, right = st.columns(2)
+        with left:
+            if model is not None:
+                show_prediction(model, iq, truth)
+            else:
+                show_waveform(iq, rate)
+        with right:
+            show_spectrogram(iq, model)
+        left, right = st.columns(2)
+        with left:
+            if model is not None:
+                show_waveform(iq, rate)
+            else:
+                show_constellation(iq)
         if model is not None:
-            show_prediction(model, iq, truth)
-            if model.window_note:
-                st.caption(model.window_note)
-        show_signal(iq, rate, model)
+            with right:
+                show_constellation(iq)

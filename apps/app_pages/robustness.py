@@ -11,10 +11,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard_shared import REPORTS_ENV, results_table
-from rfnet.robustness.report import AXIS_LABELS
 from rfnet.robustness.report_reader import REPORT_FILE, read_report
 
 SEARCH_DEPTH = 2  # folder levels under the working folder searched for report.json files
+AXIS_TITLES = {"psr_db": "PSR (dB)", "jsr_db": "JSR (dB)"}
 
 
 def report_folders() -> list[str]:
@@ -29,7 +29,7 @@ def report_folders() -> list[str]:
 
 def curve_chart(points: pd.DataFrame, clean: pd.DataFrame, axis: str) -> alt.FacetChart:
     """Accuracy against the budget, one panel per attack, every model a colour; dotted: clean accuracy."""
-    x = alt.X("db:Q", title=AXIS_LABELS[axis])
+    x = alt.X("db:Q", title=AXIS_TITLES[axis])
     y = alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"), title="accuracy")
     panels = points.attack.unique().tolist()
     clean = clean.merge(pd.DataFrame({"attack": panels}), how="cross")
@@ -40,7 +40,7 @@ def curve_chart(points: pd.DataFrame, clean: pd.DataFrame, axis: str) -> alt.Fac
     data = pd.concat([points, clean], ignore_index=True)
     return alt.layer(lines.transform_filter("isValid(datum.db)"),
                      rules.transform_filter("isValid(datum.clean_accuracy)"), data=data) \
-        .properties(width=260, height=220).facet(facet=alt.Facet("attack:N", title=None), columns=3)
+        .properties(width=190, height=180).facet(facet=alt.Facet("attack:N", title=None), columns=3)
 
 
 st.title("Robustness")
@@ -78,7 +78,8 @@ st.dataframe(models[["model", "clean_accuracy", "path", "report"]], hide_index=T
 attacks = sorted(points.attack.unique())
 shown_attacks = st.multiselect("Attacks and jammers", attacks, default=attacks, key="rob_attacks")
 clean = models[["model", "clean_accuracy"]]
-for axis, title in (("psr_db", "Accuracy against PSR (attacks)"), ("jsr_db", "Accuracy against JSR (jammers)")):
+for axis, title in (("psr_db", "Accuracy against PSR (attacks: perturbation-to-signal power)"),
+                    ("jsr_db", "Accuracy against JSR (jammers: jammer-to-signal power)")):
     on_axis = points[(points.axis == axis) & points.attack.isin(shown_attacks)]
     if not on_axis.empty:
         st.subheader(title)
