@@ -559,3 +559,21 @@ def test_restore_best_puts_back_the_best_epochs_weights(tmp_path):
         assert torch.equal(model.state_dict()[key], value), key
     with pytest.raises(FileNotFoundError, match="no best model yet"):
         Trainer(fresh_model(), TRAIN, VAL, config(), tmp_path / "fresh").restore_best()
+
+
+class EpochSeeded(IQDataset):
+    """Records the epochs it is told, as ImageNetFolder seeds its augmentation with them."""
+
+    def __init__(self, size: int, seed: int):
+        super().__init__(size, seed)
+        self.epochs = []
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epochs.append(epoch)
+
+
+def test_datasets_with_set_epoch_hear_each_epoch_before_it_starts(tmp_path):
+    data = EpochSeeded(16, seed=1)
+    Trainer(fresh_model(), data, VAL, config(epochs=2), tmp_path).fit()
+    Trainer(fresh_model(), data, VAL, config(epochs=3), tmp_path, resume=True).fit()
+    assert data.epochs == [0, 1, 2]

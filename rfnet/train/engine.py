@@ -80,7 +80,9 @@ class Trainer:
         train_data, val_data: map-style datasets of tuples ``(input, target, *extras)``; ``target`` an
             integer class index. Inputs may be complex64 IQ ``[N]`` or float images ``[C, H, W]``;
             validation inputs may also be crops ``[n, C, H, W]``, scored by the softmax averaged over
-            the ``n`` crops (:func:`~rfnet.train.multicrop.crop_averaged_log_probs`).
+            the ``n`` crops (:func:`~rfnet.train.multicrop.crop_averaged_log_probs`). A
+            ``train_data.set_epoch(epoch)`` method, if any, is called with the 0-based epoch before each
+            epoch (:class:`~rfnet.data.imagenet.ImageNetFolder` seeds its augmentation with it).
         config: the :class:`TrainConfig`.
         out_dir: folder for the checkpoint, best model and metrics (created).
         param_groups: optimiser param groups (e.g. a lower lr for the backbone); default: every
@@ -263,6 +265,8 @@ class Trainer:
     def _train_epoch(self, epoch: int) -> None:
         """Train epoch ``epoch`` (1-based) from micro-batch ``self.batches_done`` on."""
         config, skip = self.config, self.batches_done
+        if hasattr(self.train_data, "set_epoch"):  # datasets whose augmentation is seeded per (epoch, example)
+            self.train_data.set_epoch(epoch - 1)
         loader = train_loader(
             self.train_data,
             config.batch_size,
