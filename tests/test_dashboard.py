@@ -52,8 +52,10 @@ def workdir(tmp_path, monkeypatch) -> Path:
     return tmp_path
 
 
-def start(page: str | None = None) -> AppTest:
-    app = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S).run()
+def start(page: str | None = None, **query) -> AppTest:
+    app = AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
+    app.query_params.update(query)
+    app.run()
     if page is not None:
         app.switch_page(f"app_pages/{page}.py").run()
     assert not app.exception, [e.message for e in app.exception]
@@ -194,12 +196,15 @@ def test_lab_bad_upload_shows_an_error_not_a_traceback(workdir, monkeypatch, mod
     assert not app.metric
 
 
-def test_demo_output_is_offered_and_a_bad_folder_is_an_error(workdir, model_dir):
+def test_demo_output_is_offered_a_query_picks_a_model_and_a_bad_folder_is_an_error(workdir, model_dir):
     run = workdir / "rfnet-demo-20261123-101500" / "alexnet"
     shutil.copytree(model_dir, run / "best")
     app = start()
     assert app.sidebar.selectbox(key="model_choice").value == "rfnet-demo-20261123-101500: alexnet"
     assert app.metric  # the demo's model predicts
+    linked = start(model=str(model_dir))  # http://...:8501/?model=<folder>
+    assert linked.sidebar.selectbox(key="model_choice").value == str(model_dir)
+    assert linked.sidebar.selectbox(key="model_choice").options[2] == "rfnet-demo-20261123-101500: alexnet"
     app.sidebar.selectbox(key="model_choice").set_value("Another folder…").run()
     app.sidebar.text_input(key="model_folder").set_value(str(workdir / "nowhere")).run()
     assert "no such model folder" in app.sidebar.error[0].value
@@ -331,3 +336,15 @@ def test_robustness_broken_report_is_an_error(workdir):
     app = start("robustness")
     assert "'curves' must be a list" in app.error[0].value
     assert list(app.dataframe[0].value.model) == ["alexnet (good)"]  # the good one is still shown
+
+
+def test_lab_without_a_model_shows_an_upload_and_refuses_a_too_short_one(workdir):
+    iq = make_signal(Scenario("QPSK", 2000, snr_db=20.0))[0].numpy()
+    app = start()
+    app.radio(key="lab_source").set_value("Upload").run()
+    app.file_uploader(key="lab_upload").upload("long.npy", _npy_bytes(iq)).run()
+    assert not app.error and len(app.image) == 1
+    assert "long.npy: 2,000 samples; showing samples 0 to 1,024." in captions(app)
+    app.file_uploader(key="lab_upload").clear().upload("tiny.npy", _npy_bytes(iq[:10])).run()
+    assert "tiny.npy holds 10 samples; the lab needs 128." in app.error[0].value
+    assert not app.exception

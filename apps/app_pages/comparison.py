@@ -54,6 +54,7 @@ def chart_points(measurements: pd.DataFrame, accuracy: pd.Series, device: str, b
 
 
 def latency_accuracy_chart(points: pd.DataFrame, batch_size: int, metric: str) -> alt.LayerChart:
+    """Accuracy against latency (log scale), a point per (model, mode); the front ringed and joined."""
     x = alt.X("median_ms:Q", scale=alt.Scale(type="log"), title=f"latency at batch {batch_size} (ms, median)")
     y = alt.Y("accuracy:Q", scale=alt.Scale(zero=False), axis=alt.Axis(format="%"), title=f"accuracy ({metric})")
     dots = alt.Chart(points).mark_point(filled=True, size=110).encode(

@@ -14,7 +14,7 @@ import streamlit as st
 import torch
 
 from dashboard_shared import ChosenModel, chosen_model
-from rfnet.data.iq_file import SIGMF_SUFFIXES, read_iq_file
+from rfnet.data.iq_file import read_iq_file
 from rfnet.dsp import INTERFERENCE, MODULATIONS, ChannelConfig, Spectrogram, SpectrogramConfig
 from rfnet.dsp.scenario import Scenario, make_signal
 from rfnet.dsp.spectrogram import IMAGENET_MEAN, IMAGENET_STD
@@ -35,6 +35,7 @@ NONE, INTERFERER, ATTACK = "None", "Interferer", "Attack"
 # Attacks on the model at a perturbation-to-signal ratio (the jammers are the interferers).
 ATTACKS = tuple(name for name in PERTURB_NAMES if name not in JSR_ATTACKS)
 UPLOAD_TYPES = ["npy", "sigmf", "sigmf-meta", "sigmf-data"]
+OPENED_BY = (".npy", ".sigmf", ".sigmf-meta")  # the file a recording is read through (not .sigmf-data)
 CONSTELLATION_POINTS = 2048
 
 
@@ -44,8 +45,7 @@ def _impairments(preset_name: str) -> ChannelConfig:
     with st.expander("Impairments"):
         # Keys carry the preset so that choosing another preset starts from its values.
         suffix = list(CHANNELS).index(preset_name)
-        fading_names = list(FADING)
-        fading = FADING[st.selectbox("Multipath fading", fading_names,
+        fading = FADING[st.selectbox("Multipath fading", list(FADING),
                                      index=list(FADING.values()).index(preset.fading), key=f"lab_fading_{suffix}")]
         doppler = st.number_input("Max Doppler (Hz)", 0.0, 1000.0, preset.max_doppler_hz, key=f"lab_doppler_{suffix}")
         cfo = st.number_input("Carrier frequency offset, max (Hz)", 0.0, preset.sample_rate_hz / 4,
@@ -104,7 +104,7 @@ def _read_upload(files) -> tuple[torch.Tensor, float | None, str]:
     """Uploaded files → (complex64 ``[N]``, sample rate or None, file name); ``ValueError`` with a
     message fit to show (names the uploaded file, not where it was stored)."""
     names = [Path(f.name).name for f in files]
-    mains = [name for name in names if name.endswith((".npy", ".sigmf", ".sigmf-meta"))]
+    mains = [name for name in names if name.endswith(OPENED_BY)]
     if len(mains) != 1:
         raise ValueError("upload one recording: a .npy file, a .sigmf archive, or a .sigmf-meta file "
                          f"with its .sigmf-data (got {', '.join(names)})")
@@ -132,10 +132,12 @@ def uploaded_signal(model: ChosenModel | None) -> tuple[torch.Tensor, float | No
     except ValueError as err:
         st.error(f"Cannot read the upload: {err}")
         return None
-    window = model.window if model else min(len(samples), max(LENGTHS))
-    if len(samples) < window:
-        st.error(f"{name} holds {len(samples)} samples; the model classifies {window}-sample windows.")
+    needed = model.window if model else min(LENGTHS)
+    if len(samples) < needed:
+        st.error(f"{name} holds {len(samples)} samples; "
+                 + (f"the model classifies {needed}-sample windows." if model else f"the lab needs {needed}."))
         return None
+    window = model.window if model else min(len(samples), max(LENGTHS))
     last = len(samples) - window
     start = st.slider("Window start (sample)", 0, last, 0, key="lab_start") if last else 0
     st.caption(f"{name}: {len(samples):,} samples" + (f" at {rate / 1e3:g} kHz" if rate else "")
