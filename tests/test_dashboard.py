@@ -2,7 +2,6 @@
 charts; bad uploads and unreadable files show an error element, never a traceback."""
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -198,7 +197,8 @@ def test_lab_bad_upload_shows_an_error_not_a_traceback(workdir, monkeypatch, mod
 
 def test_demo_output_is_offered_a_query_picks_a_model_and_a_bad_folder_is_an_error(workdir, model_dir):
     run = workdir / "rfnet-demo-20261123-101500" / "alexnet"
-    shutil.copytree(model_dir, run / "best")
+    run.mkdir(parents=True)
+    (run / "best").symlink_to(model_dir)  # a demo run's best model, without copying 200 MB
     app = start()
     assert app.sidebar.selectbox(key="model_choice").value == "rfnet-demo-20261123-101500: alexnet"
     assert app.metric  # the demo's model predicts
