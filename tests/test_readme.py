@@ -34,8 +34,9 @@ def test_install_and_test_commands_are_what_ci_runs():
     text = README.read_text()
     install = re.search(r"Install.*?```bash\n(.*?)\n```", text, flags=re.S).group(1)
     test = re.search(r"Run the tests:\s*```bash\n(.*?)\n```", text, flags=re.S).group(1)
-    for command in install.split(" && "):
-        assert command in ci
+    for line in install.splitlines():
+        for command in line.split(" && "):
+            assert command in ci
     assert test in ci.splitlines()
 
 

@@ -14,7 +14,10 @@ from collections.abc import Sequence
 
 from rfnet import __version__
 
-COMMANDS = ("summary", "synth", "classify", "finetune", "evaluate", "demo")
+COMMANDS = (
+    "summary", "synth", "train_imagenet", "imagenet_pca", "finetune", "evaluate", "classify", "robustness",
+    "bench", "export", "demo",
+)
 """Sub-command modules of this package, in the order ``rfnet --help`` lists them."""
 
 
