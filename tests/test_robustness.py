@@ -20,9 +20,11 @@ from rfnet.data import load_radioml
 from rfnet.data.synthetic import SynthConfig, write_synthetic
 from rfnet.dsp.channel import ChannelConfig
 from rfnet.dsp.power import signal_power
-from rfnet.jobs.robustness import parse_budgets
+from rfnet.jobs.datasets import LabelledData
+from rfnet.jobs.robustness import RobustnessJob, _craft_and_test, parse_budgets
 from rfnet.models import create_model, save
 from rfnet.robustness import PERTURB_NAMES, checks, perturb
+from rfnet.robustness.apgd import APGD, checkpoints
 from rfnet.robustness.attacks import FGM, PGD, GaussianNoise
 from rfnet.robustness.budget import delivered_db, enforce_budget, scale_to_power
 from rfnet.robustness.jammers import JAMMER_NAMES
@@ -46,9 +48,9 @@ def _one_thread():
 
 
 def _write_data(path, classes=CLASSES, per_cell=250, seed=0):
+    channel = dataclasses.replace(ChannelConfig.clean(), sample_rate_hz=200e3)
     config = SynthConfig(classes=classes, num_samples=SAMPLES, snr_min_db=10, snr_max_db=10,
-                         examples_per_cell=per_cell, channel=dataclasses.replace(ChannelConfig.clean(), sample_rate_hz=200e3),
-                         normalization="unit_power")
+                         examples_per_cell=per_cell, channel=channel, normalization="unit_power")
     write_synthetic(path, config, seed=seed)
     return path
 
@@ -199,9 +201,24 @@ def test_accuracy_falls_as_the_budget_grows(trained):
     assert check.passed, check.detail
 
 
+def test_apgd_checkpoints_and_strength(trained):
+    marks = checkpoints(100)
+    assert marks[:2] == [22, 41] and marks == sorted(set(marks)) and marks[-1] < 100
+    model, _, _, _, iq, labels = trained
+    iq, labels = iq[:50], labels[:50]
+    clean = clean_correct(model, iq, labels, 64)
+    for norm in ("l2", "linf"):
+        apgd = _curve(model, APGD(norm=norm, steps=6), iq, labels, clean, budgets=(-4.0,)).points[0]
+        pgd = _curve(model, PGD(norm=norm, steps=3), iq, labels, clean, budgets=(-4.0,)).points[0]
+        assert apgd.delivered_db_max <= -4.0 + 1e-3
+        assert apgd.accuracy <= pgd.accuracy + 0.04, norm
+        assert apgd.accuracy < clean.float().mean() / 2
+
+
 def test_worst_case_is_per_example(batch):
     model, iq, labels = batch
-    curves = [_curve(model, attack, iq, labels, budgets=(-12.0,)) for attack in (FGM(), PGD(norm="linf", steps=2, name="pgd_linf"))]
+    attacks = (FGM(), PGD(norm="linf", steps=2, name="pgd_linf"))
+    curves = [_curve(model, attack, iq, labels, budgets=(-12.0,)) for attack in attacks]
     combined = worst_case(curves)
     expected = curves[0].points[0].correct & curves[1].points[0].correct
     assert torch.equal(combined.points[0].correct, expected)
@@ -267,6 +284,24 @@ def test_parse_budgets():
                           ("", "empty"), ("a:b", "start:stop:step"), ("-10:nan:1", "finite")):
         with pytest.raises(ValueError, match=message):
             parse_budgets(text, "--psr")
+
+
+def test_snr_range_selects_within_the_runs_own_split():
+    """--snr-min/--snr-max on a run's own data keep its test split: no attacked example was trained on."""
+    labels, snrs = np.repeat([0, 1], 20), np.tile(np.repeat([0.0, 10.0], 10), 2)
+    data = LabelledData(None, CLASSES, labels, snrs, None, SAMPLES, "/data.h5")
+    order = np.random.default_rng(0).permutation(40)
+    record = ({"data_source": "/data.h5", "num_examples": 40, "classes": list(CLASSES)},
+              {"train": order[:30], "validation": order[30:34], "test": order[34:]})
+    job = RobustnessJob(models=("run",), out="x", snr_range=(10.0, 10.0))
+    craft, test = _craft_and_test(job, data, record)
+    assert set(test) == {i for i in order[34:] if snrs[i] == 10} and set(craft) <= set(order[:30])
+    assert all(snrs[craft] == 10)
+    other = ({**record[0], "data_source": "/other.h5"}, record[1])  # not the run's data: a fresh split
+    craft, test = _craft_and_test(job, data, other)
+    assert not set(craft) & set(test) and len(craft) + len(test) == 20 and all(snrs[test] == 10)
+    with pytest.raises(ValueError, match="no examples with SNR"):
+        _craft_and_test(dataclasses.replace(job, snr_range=(30.0, 40.0)), data, record)
 
 
 def _run_cli(args):

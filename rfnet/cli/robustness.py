@@ -8,9 +8,9 @@ import re
 from .options import DATA_HELP, add_snr_range, class_list, snr_range
 
 ATTACKS_HELP = (
-    "comma-separated: fgm, fgsm, pgd (L2), pgd_linf, uap (universal, crafted on training data), transfer "
-    "(crafted on --surrogate), noise (Gaussian, the PSR reference); jammers at JSR: tone, barrage, "
-    "partial_band, chirp, pulsed, cochannel (default fgm,pgd,noise)"
+    "comma-separated: fgm, fgsm, pgd (L2), pgd_linf, apgd (auto-PGD, L2), apgd_linf, uap (universal, crafted "
+    "on training data), transfer (crafted on --surrogate), noise (Gaussian, the PSR reference); jammers at "
+    "JSR: tone, barrage, partial_band, chirp, pulsed, cochannel (default fgm,pgd,noise)"
 )
 
 
@@ -32,7 +32,8 @@ def add_parser(commands) -> None:
     parser.add_argument("--data", help=DATA_HELP + " (default: the first run's data and its test split)")
     parser.add_argument("--out", required=True, help="report folder")
     parser.add_argument("--attacks", default="fgm,pgd,noise", help=ATTACKS_HELP)
-    parser.add_argument("--psr", default="-40:0:2", help="PSR budgets in dB: start:stop:step or a list (default -40:0:2)")
+    parser.add_argument("--psr", default="-40:0:2",
+                        help="PSR budgets in dB: start:stop:step or a list (default -40:0:2)")
     parser.add_argument("--jsr", default="-20:20:2", help="JSR budgets in dB for the jammers (default -20:20:2)")
     add_snr_range(parser)
     parser.add_argument("--classes", help="comma-separated class subset, in the models' label order")
@@ -46,6 +47,7 @@ def add_parser(commands) -> None:
     parser.add_argument("--pgd-step-size", type=float,
                         help="PGD step as a fraction of the budget's radius (default 2.5 / steps)")
     parser.add_argument("--pgd-schedule", choices=["constant", "cosine"], default="constant")
+    parser.add_argument("--apgd-steps", type=int, default=20, help="APGD iterations (default 20)")
     parser.add_argument("--uap-psr", type=float, default=-10.0, help="PSR the universal perturbation is crafted at")
     parser.add_argument("--uap-epochs", type=int, default=5, help="passes over the crafting data")
     parser.add_argument("--surrogate", metavar="DIR", help="model the transfer attack crafts on (e.g. a VT-CNN2 run)")
@@ -67,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         per_class_snr=args.per_class_snr, window_samples=args.window,
         max_examples=args.max_examples or None, batch_size=args.batch_size, pgd_steps=args.pgd_steps,
         pgd_restarts=args.pgd_restarts, pgd_step_size=args.pgd_step_size, pgd_schedule=args.pgd_schedule,
-        uap_psr_db=args.uap_psr, uap_epochs=args.uap_epochs, surrogate=args.surrogate,
+        apgd_steps=args.apgd_steps, uap_psr_db=args.uap_psr, uap_epochs=args.uap_epochs, surrogate=args.surrogate,
         unbounded_psr_db=args.unbounded_psr, seed=args.seed, device=args.device, progress=not args.quiet,
     )
     report = robustness(job)

@@ -57,6 +57,7 @@ class RobustnessJob:
         max_examples: attacked examples kept at most (``None``: all).
         batch_size: examples per attack batch.
         pgd_steps, pgd_restarts, pgd_step_size, pgd_schedule: PGD (``pgd``, ``pgd_linf``, ``transfer``).
+        apgd_steps: iterations of APGD (``apgd``, ``apgd_linf``).
         uap_psr_db, uap_epochs, uap_examples: the PSR the universal perturbation is crafted at, passes over
             the crafting data, and crafting examples kept at most.
         surrogate: model folder the transfer attack crafts on (required for ``transfer``).
@@ -81,6 +82,7 @@ class RobustnessJob:
     pgd_restarts: int = 1
     pgd_step_size: float | None = None
     pgd_schedule: str = "constant"
+    apgd_steps: int = 20
     uap_psr_db: float = -10.0
     uap_epochs: int = 5
     uap_examples: int | None = 2000
@@ -216,8 +218,9 @@ def _check_job(job: RobustnessJob) -> tuple[str, ...]:
         raise ValueError(f"--max-examples must be positive, got {job.max_examples}")
     if job.batch_size < 1:
         raise ValueError(f"--batch-size must be positive, got {job.batch_size}")
-    build_attack("pgd", pgd_steps=job.pgd_steps, pgd_restarts=job.pgd_restarts, pgd_step_size=job.pgd_step_size,
-                 pgd_schedule=job.pgd_schedule)  # ValueError for bad PGD settings, before any work
+    for name in ("pgd", "apgd"):  # ValueError for bad PGD / APGD settings, before any work
+        build_attack(name, pgd_steps=job.pgd_steps, pgd_restarts=job.pgd_restarts, pgd_step_size=job.pgd_step_size,
+                     pgd_schedule=job.pgd_schedule, apgd_steps=job.apgd_steps)
     return attacks
 
 
@@ -328,7 +331,7 @@ def _build(name: str, job: RobustnessJob, model: nn.Module, surrogate: LoadedMod
     if name == "transfer":
         return Transfer(surrogate.model, surrogate.name, _pgd(job))
     return build_attack(name, pgd_steps=job.pgd_steps, pgd_restarts=job.pgd_restarts,
-                        pgd_step_size=job.pgd_step_size, pgd_schedule=job.pgd_schedule)
+                        pgd_step_size=job.pgd_step_size, pgd_schedule=job.pgd_schedule, apgd_steps=job.apgd_steps)
 
 
 def _self_checks(job: RobustnessJob, loaded: LoadedModel, own: list[Curve], combined: Curve | None,

@@ -17,14 +17,15 @@ import torch
 from torch import nn
 
 from rfnet.robustness.budget import enforce_budget
-from rfnet.robustness.registry import PER_INPUT_ATTACKS, build_attack
+from rfnet.robustness.registry import build_attack
 
-ADVERSARIAL_TRAINING_ATTACKS = PER_INPUT_ATTACKS
-"""fgm, fgsm, pgd (L2), pgd_linf."""
+ADVERSARIAL_TRAINING_ATTACKS = ("fgm", "fgsm", "pgd", "pgd_linf")
 
 
-def make_adversary(attack: str, psr_db: float, *, pgd_steps: int = 5,
-                   pgd_step_size: float | None = None) -> Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]:
+Adversary = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def make_adversary(attack: str, psr_db: float, *, pgd_steps: int = 5, pgd_step_size: float | None = None) -> Adversary:
     """``(model, iq, labels) -> iq + perturbation`` at PSR ``psr_db`` (dB) by ``attack``.
 
     iq: complex64 ``[B, N]``; labels int64 ``[B]``. ``pgd_steps`` / ``pgd_step_size`` configure PGD.

@@ -18,13 +18,14 @@ def perturb(name: str, model: nn.Module, iq: torch.Tensor, labels: torch.Tensor,
             budget_db: float | torch.Tensor, *, seed: int = 0, **attack_options) -> torch.Tensor:
     """``iq`` plus the perturbation of attack or jammer ``name`` at ``budget_db``.
 
-    name: one of :data:`PERTURB_NAMES` — fgm, fgsm, pgd (L2), pgd_linf, noise (budget is a PSR) or a
+    name: one of :data:`PERTURB_NAMES` — fgm, fgsm, pgd (L2), pgd_linf, apgd (L2), apgd_linf, noise
+        (budget is a PSR) or a
         jammer: tone, barrage, partial_band, chirp, pulsed, cochannel (budget is a JSR).
     model: complex64 IQ → logits (used, in eval mode, by the gradient attacks; its mode is restored).
     iq: complex64 ``[B, N]`` (never modified); labels: int64 ``[B]``.
     budget_db: dB, a number or float ``[B]``; ``-inf`` returns an unchanged copy of ``iq``.
     seed: seeds every random draw (random starts, noise, jammer parameters).
-    attack_options: ``pgd_steps``, ``pgd_restarts``, ``pgd_step_size``, ``pgd_schedule``.
+    attack_options: ``pgd_steps``, ``pgd_restarts``, ``pgd_step_size``, ``pgd_schedule``, ``apgd_steps``.
     Returns complex64 ``[B, N]``; the perturbation's power never exceeds the budget.
     """
     if name not in PERTURB_NAMES:

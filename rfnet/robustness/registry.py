@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from rfnet.robustness.apgd import APGD
 from rfnet.robustness.attacks import FGM, FGSM, PGD, GaussianNoise
 from rfnet.robustness.jammers import JAMMER_NAMES, Jammer
 
-PER_INPUT_ATTACKS = ("fgm", "fgsm", "pgd", "pgd_linf")
+PER_INPUT_ATTACKS = ("fgm", "fgsm", "pgd", "pgd_linf", "apgd", "apgd_linf")
 """White-box attacks that need only the model and the input."""
 PREPARED_ATTACKS = ("uap", "transfer")
 """Attacks that need more: training data to craft on (uap), a surrogate model (transfer)."""
@@ -28,7 +29,7 @@ def check_attack_names(names) -> tuple[str, ...]:
 
 
 def build_attack(name: str, *, pgd_steps: int = 10, pgd_restarts: int = 1, pgd_step_size: float | None = None,
-                 pgd_schedule: str = "constant"):
+                 pgd_schedule: str = "constant", apgd_steps: int = 20):
     """The attack object for a per-input attack, noise or jammer ``name`` (uap and transfer need
     :func:`rfnet.robustness.universal.craft_universal` / :class:`rfnet.robustness.transfer.Transfer`)."""
     check_attack_names([name])
@@ -39,6 +40,8 @@ def build_attack(name: str, *, pgd_steps: int = 10, pgd_restarts: int = 1, pgd_s
     if name in ("pgd", "pgd_linf"):
         return PGD(norm="l2" if name == "pgd" else "linf", steps=pgd_steps, restarts=pgd_restarts,
                    step_size=pgd_step_size, schedule=pgd_schedule, name=name)
+    if name in ("apgd", "apgd_linf"):
+        return APGD(norm="l2" if name == "apgd" else "linf", steps=apgd_steps, name=name)
     if name == "noise":
         return GaussianNoise()
     if name in JAMMER_NAMES:

@@ -21,7 +21,7 @@ from rfnet.robustness.registry import ADVERSARIAL_ATTACKS, ATTACK_NAMES
 from rfnet.train.loaders import seed_for
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: the per-example tensor has no single truth value
 class CurvePoint:
     """One budget of a sweep.
 
@@ -47,7 +47,7 @@ class CurvePoint:
         return {key: value for key, value in self.__dict__.items() if key != "correct"}
 
 
-@dataclass
+@dataclass(eq=False)
 class Curve:
     """Accuracy of ``model`` against ``attack`` (of ``kind``) over budgets on ``axis`` (``psr_db``/``jsr_db``)."""
 
