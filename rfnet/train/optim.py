@@ -57,8 +57,11 @@ class PaperSGD(torch.optim.SGD):
                 continue
             if not group["lr"] > 0:
                 raise ValueError(f"the paper's update rule needs a positive learning rate, got {group['lr']}")
-            buffers = [self.state[p]["momentum_buffer"] for p in group["params"] if "momentum_buffer" in self.state[p]]
-            if buffers:
+            by_device: dict[torch.device, list[torch.Tensor]] = {}  # a split model's buffers live on two devices
+            for p in group["params"]:
+                if self.state[p].get("momentum_buffer") is not None:
+                    by_device.setdefault(p.device, []).append(self.state[p]["momentum_buffer"])
+            for buffers in by_device.values():
                 torch._foreach_mul_(buffers, group["buffer_lr"] / group["lr"])
             group["buffer_lr"] = group["lr"]
         return super().step(closure)
