@@ -280,12 +280,13 @@ def _sinc_table(half_width: int) -> torch.Tensor:
 
 
 @functools.lru_cache(maxsize=32)
-def _relative_sinc_table(half_width: int, shifts: int) -> torch.Tensor:
+def _relative_sinc_table(half_width: int, shifts: int, device: torch.device) -> torch.Tensor:
     """float32 ``[2 * half_width + shifts - 1, shifts * SINC_TABLE_PHASES + 1]``, the taps by position
-    relative to the output index. Column ``c`` is for a position ``c / SINC_TABLE_PHASES`` samples after
-    the lowest whole-sample offset ``L`` (``shift = c // SINC_TABLE_PHASES`` whole samples and the
-    remaining fraction); row ``j`` holds the weight of the sample ``L + 1 - half_width + j`` samples
-    from the output index: tap ``j - shift`` of ``_sinc_table``, zero where there is no such tap."""
+    relative to the output index, kept on ``device`` (not copied there per call). Column ``c`` is for a
+    position ``c / SINC_TABLE_PHASES`` samples after the lowest whole-sample offset ``L``
+    (``shift = c // SINC_TABLE_PHASES`` whole samples and the remaining fraction); row ``j`` holds the
+    weight of the sample ``L + 1 - half_width + j`` samples from the output index: tap ``j - shift`` of
+    ``_sinc_table``, zero where there is no such tap."""
     table = _sinc_table(half_width)
     taps = table.shape[0]
     columns = torch.arange(shifts * SINC_TABLE_PHASES + 1)
@@ -293,7 +294,7 @@ def _relative_sinc_table(half_width: int, shifts: int) -> torch.Tensor:
     phase = columns - shift * SINC_TABLE_PHASES
     tap = torch.arange(taps + shifts - 1).unsqueeze(-1) - shift
     weights = table[tap.clamp(0, taps - 1), phase]
-    return torch.where((tap >= 0) & (tap < taps), weights, torch.zeros(()))
+    return torch.where((tap >= 0) & (tap < taps), weights, torch.zeros(())).to(device)
 
 
 def sinc_weights(fraction: torch.Tensor, half_width: int = 8) -> torch.Tensor:
@@ -374,7 +375,7 @@ def _interpolate(iq: torch.Tensor, positions: torch.Tensor, half_width: int) -> 
     if shifts <= SLICED_SHIFTS_MAX:
         # Delays and clock offsets of a few samples: row j of the relative table weights the samples
         # `first + j` after each output's index, a plain slice of the padded example.
-        table = _relative_sinc_table(half_width, shifts).to(iq.device)
+        table = _relative_sinc_table(half_width, shifts, iq.device)
         columns = steps.sub_(lowest * phases).view(-1)
         first = lowest + 1 - half_width
         before, after = max(0, -first), max(0, outputs - samples + highest + half_width)
