@@ -1,10 +1,9 @@
 """Robustness curves on the synthetic ``rml2016`` preset, beside Sadeghi & Larsson (2018).
 
-Trains, on one generated dataset, the AlexNet spectrogram classifier (``alexnet``, 67x67 images, He init),
-VT-CNN2 on raw IQ, and an adversarially trained VT-CNN2 (the clean VT-CNN2 fine-tuned with
-``--adv-train pgd --adv-psr -10``; VT-CNN2 because adversarial training multiplies the cost of a training
-step by the attack's steps, which AlexNet on a shared 2-core CPU cannot afford here), then runs
-``rfnet robustness`` on all three at SNR 10 dB: FGM, PGD, a universal perturbation (crafted on the
+Trains, on one generated dataset, the AlexNet spectrogram classifier (``alexnet``, 67x67 images, He init)
+and VT-CNN2 on raw IQ — or takes the two that an earlier ``rfnet demo`` trained (``--from-demo``) — then
+fine-tunes one of them adversarially (``--defend``; ``--adv-attack`` at PSR -10 dB) and runs
+``rfnet robustness`` on all three at the chosen SNRs: FGM, PGD, a universal perturbation (crafted on the
 training split), a transfer attack crafted on VT-CNN2, and Gaussian noise, over PSR -40..0 dB. Prints
 the accuracy table next to the published numbers and writes ``summary.md`` and the report into ``--out``.
 
@@ -13,11 +12,14 @@ classification", IEEE WCL 2018; VT-CNN2 on RML2016.10a at SNR 10 dB, clean ~75%)
 perturbation at PSR -10 dB leaves ~39-41% accuracy, Gaussian noise of the same power ~68%, and
 per-input white-box perturbations reach ~0% by PSR -10 dB.
 
-    python benchmarks/robustness_curves.py --out benchmarks/results/robustness   # ~15 min on 2 busy CPU cores
-    python benchmarks/robustness_curves.py --quick --out /tmp/rc                   # smoke test, ~2 min
+    rfnet demo --out /tmp/demo && python benchmarks/robustness_curves.py --from-demo /tmp/demo \
+        --adv-attack fgm --snr-min 10 --snr-max 18 --out /tmp/rc      # the recorded run: 23 min on 2 busy cores
+    python benchmarks/robustness_curves.py --out /tmp/rc                # trains its own models: ~45 min there
+    python benchmarks/robustness_curves.py --quick --out /tmp/rc_quick  # smoke test, ~3 min
 
-Data are unit power per example (the preset's 10a-style sum|x| scaling leaves VT-CNN2 at chance for a
-few epochs; PSR is a power ratio, so the scale does not change the attack).
+Generated data are unit power per example, as ``rfnet demo`` makes them (the preset's 10a-style sum|x|
+scaling leaves VT-CNN2 at chance for a few epochs; PSR is a power ratio, so the scale does not change
+the attack).
 """
 
 from __future__ import annotations
