@@ -50,6 +50,8 @@ def add_parser(commands) -> None:
     parser.add_argument("--apgd-steps", type=int, default=20, help="APGD iterations (default 20)")
     parser.add_argument("--uap-psr", type=float, default=-10.0, help="PSR the universal perturbation is crafted at")
     parser.add_argument("--uap-epochs", type=int, default=5, help="passes over the crafting data")
+    parser.add_argument("--uap-examples", type=int, default=2000,
+                        help="crafting examples at most, a stratified choice of the training data (default 2000)")
     parser.add_argument("--surrogate", metavar="DIR", help="model the transfer attack crafts on (e.g. a VT-CNN2 run)")
     parser.add_argument("--unbounded-psr", type=float, default=20.0,
                         help="PSR of the 'unbounded' attack of the gradient-masking check (default +20 dB)")
@@ -69,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
         per_class_snr=args.per_class_snr, window_samples=args.window,
         max_examples=args.max_examples or None, batch_size=args.batch_size, pgd_steps=args.pgd_steps,
         pgd_restarts=args.pgd_restarts, pgd_step_size=args.pgd_step_size, pgd_schedule=args.pgd_schedule,
-        apgd_steps=args.apgd_steps, uap_psr_db=args.uap_psr, uap_epochs=args.uap_epochs, surrogate=args.surrogate,
+        apgd_steps=args.apgd_steps, uap_psr_db=args.uap_psr, uap_epochs=args.uap_epochs,
+        uap_examples=args.uap_examples, surrogate=args.surrogate,
         unbounded_psr_db=args.unbounded_psr, seed=args.seed, device=args.device, progress=not args.quiet,
     )
     report = robustness(job)
