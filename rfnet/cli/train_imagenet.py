@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
 
     job = ImageNetJob(
         data=args.data, out=args.out, model=args.model, init=args.init, drop_rate=args.drop_rate,
-        crop_size=args.crop_size, resize=args.resize, flip=not args.no_flip, lighting=not args.no_lighting, pca_file=args.pca_file,
+        crop_size=args.crop_size, resize=args.resize, flip=not args.no_flip, lighting=not args.no_lighting,
+        pca_file=args.pca_file,
         epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, momentum=args.momentum,
         weight_decay=args.weight_decay, update_rule=args.update_rule, plateau_patience=args.plateau_patience,
         lr_drops=args.lr_drops, bias_lr_factor=args.bias_lr_factor, bias_weight_decay=not args.no_bias_decay,

@@ -87,7 +87,8 @@ class Trainer:
         out_dir: folder for the checkpoint, best model and metrics (created).
         param_groups: optimiser param groups (e.g. a lower lr for the backbone); default: every
             parameter that requires grad, at ``config.lr``. ``config.bias_lr_factor`` and
-            ``config.bias_weight_decay`` then split each group's biases off (:func:`~rfnet.train.optim.split_bias_groups`).
+            ``config.bias_weight_decay`` then split each group's biases off
+            (:func:`~rfnet.train.optim.split_bias_groups`).
         loss_fn: ``(logits, targets) -> mean loss``; default cross-entropy.
         collate_fn: passed to the DataLoaders.
         distributed: from :func:`~rfnet.train.distributed.init_from_env`; default single process on
