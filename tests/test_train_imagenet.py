@@ -202,3 +202,13 @@ def test_alexnet_learns_handwritten_digits_from_a_jpeg_folder(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["errors"]["center_crop"]["examples"] == len(ImageNetFolder(data, "val")) > 170
     assert summary["errors"]["center_crop"]["top1"] <= 0.10
+
+
+@pytest.mark.slow
+def test_decoding_on_the_device_trains_on_the_same_images(folder, reference, tmp_path):
+    """--decode-on-device: workers pass JPEG bytes, the device decodes and augments (here the CPU)."""
+    out = tmp_path / "device-decoded"
+    assert main(["train-imagenet", "--data", str(folder), "--out", str(out), *RECIPE, "--decode-on-device"]) == 0
+    assert_same_weights(out, reference, exact=False)
+    assert json.loads((out / "summary.json").read_text())["errors"] == \
+        json.loads((reference / "summary.json").read_text())["errors"]

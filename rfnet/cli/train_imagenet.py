@@ -57,6 +57,8 @@ def add_parser(commands) -> None:
     parser.add_argument("--channels-last", action="store_true")
     parser.add_argument("--compile", action="store_true", help="torch.compile the model")
     parser.add_argument("--workers", type=int, default=8, help="data loading processes per training process")
+    parser.add_argument("--decode-on-device", action="store_true",
+                        help="workers only read JPEG bytes; the GPU decodes (nvjpeg), resizes and augments each batch")
     parser.add_argument("--no-ten-crop", action="store_true", help="skip the final 10-crop evaluation")
     parser.add_argument("--checkpoint-every", type=int, metavar="STEPS",
                         help="also checkpoint mid-epoch every STEPS optimiser steps")
@@ -78,8 +80,8 @@ def run(args: argparse.Namespace) -> int:
         lr_drops=args.lr_drops, bias_lr_factor=args.bias_lr_factor, bias_weight_decay=not args.no_bias_decay,
         model_parallel=args.model_parallel, devices=tuple(d.strip() for d in args.devices.split(",") if d.strip()),
         device=args.device, amp=args.amp, channels_last=args.channels_last, compile=args.compile,
-        num_workers=args.workers, ten_crop=not args.no_ten_crop, checkpoint_every_steps=args.checkpoint_every,
-        seed=args.seed, resume=args.resume, progress=not args.quiet,
+        num_workers=args.workers, decode_on_device=args.decode_on_device, ten_crop=not args.no_ten_crop,
+        checkpoint_every_steps=args.checkpoint_every, seed=args.seed, resume=args.resume, progress=not args.quiet,
     )  # fmt: skip
     try:
         outcome = train_imagenet(job)

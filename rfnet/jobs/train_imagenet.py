@@ -40,11 +40,13 @@ from torch import nn
 
 from rfnet.data.atomic import atomic_output
 from rfnet.data.imagenet import ImageNetFolder
+from rfnet.data.imagenet_gpu import DeviceBatchPreprocess, EncodedImageNet, collate_encoded
 from rfnet.data.imagenet_lighting import PCALighting
 from rfnet.data.imagenet_transforms import RESIZE, eval_transform, train_transform
 from rfnet.models import TwoTowerAlexNet, create_model
 from rfnet.train import DistributedContext, TrainConfig, Trainer, init_from_env
 from rfnet.train.curves import plot_learning_curves
+from rfnet.train.placement import model_devices
 
 MODELS = ("alexnet", "alexnet_tv")
 NATIVE_CROP = {"alexnet": 227, "alexnet_tv": 224}
@@ -78,6 +80,8 @@ class ImageNetJob:
         device: where a one-device model trains (``"auto"``: CUDA if available).
         amp, channels_last, compile: as :class:`~rfnet.train.TrainConfig`.
         num_workers: DataLoader worker processes per training process.
+        decode_on_device: workers only read the JPEG bytes; the training device decodes (nvjpeg on a GPU),
+            resizes and augments each batch (:mod:`rfnet.data.imagenet_gpu`). Same images as without.
         ten_crop: also report the 10-crop error of the best model at the end.
         checkpoint_every_steps: also checkpoint mid-epoch this often (optimiser steps).
         seed: seeds the weights, data order and augmentation.
@@ -112,6 +116,7 @@ class ImageNetJob:
     channels_last: bool = False
     compile: bool = False
     num_workers: int = 8
+    decode_on_device: bool = False
     ten_crop: bool = True
     checkpoint_every_steps: int | None = None
     seed: int = 0
@@ -152,15 +157,21 @@ def train_imagenet(job: ImageNetJob) -> ImageNetOutcome:
         if job.batch_size % ctx.world_size:
             raise ValueError(f"--batch-size {job.batch_size} is not divisible by the {ctx.world_size} processes")
         model = build_model(job, len(train.classes), ctx)
-        trainer = Trainer(model, train, val, train_config(job, ctx.world_size), out, distributed=ctx,
-                          resume=job.resume)
+        decoding, datasets = {}, (train, val, val_ten)
+        if job.decode_on_device:
+            split = model_devices(model)
+            decoding = device_decoding(train, val, val_ten, ctx.device if split is None else split[0])
+            datasets = decoding["datasets"]
+        trainer = Trainer(model, *datasets[:2], train_config(job, ctx.world_size), out, distributed=ctx,
+                          resume=job.resume, collate_fn=decoding.get("collate_fn"),
+                          prepare_batch=decoding.get("prepare_batch"))
         if ctx.is_main:
             _write_job(out, job, train)
         result = trainer.fit()
         trainer.restore_best()
-        errors = {"center_crop": _errors(trainer.evaluate(val))}
+        errors = {"center_crop": _errors(trainer.evaluate(datasets[1]))}
         if job.ten_crop:
-            errors["ten_crop"] = _errors(trainer.evaluate(val_ten))
+            errors["ten_crop"] = _errors(trainer.evaluate(datasets[2]))
         if ctx.is_main:
             _write_summary(out, result.best_epoch, errors, job)
             plot_learning_curves(result.paths["metrics"], out / CURVES_FILE)
@@ -194,6 +205,32 @@ def build_model(job: ImageNetJob, num_classes: int, ctx: DistributedContext) -> 
     if job.model_parallel == 1:
         return model
     return TwoTowerAlexNet.from_single(model, devices=process_devices(job.devices, ctx.local_rank, 2))
+
+
+class _EncodedEpochs(EncodedImageNet):
+    """:class:`EncodedImageNet` that passes the engine's ``set_epoch`` on to its folder (whose epoch seeds
+    the device-side augmentation)."""
+
+    def set_epoch(self, epoch: int) -> None:
+        self.folder.set_epoch(epoch)
+
+
+def device_decoding(
+    train: ImageNetFolder, val: ImageNetFolder, val_ten: ImageNetFolder, device: torch.device
+) -> dict:
+    """The Trainer arguments that decode and preprocess every batch on ``device``.
+
+    ``datasets``: the three folders as undecoded ``(bytes, target, index)`` items; ``collate_fn``;
+    ``prepare_batch``: ``(batch, dataset) -> (images on device, targets)`` with the folder's own transform.
+    """
+    datasets = tuple(_EncodedEpochs(folder) for folder in (train, val, val_ten))
+    preprocess = {id(d): DeviceBatchPreprocess(d.folder, d.folder.transform, device) for d in datasets}
+
+    def prepare_batch(batch, dataset):
+        encoded, targets, indices = batch
+        return preprocess[id(dataset)](encoded, indices), targets
+
+    return {"datasets": datasets, "collate_fn": collate_encoded, "prepare_batch": prepare_batch}
 
 
 def process_devices(devices: tuple[str, ...], local_rank: int, per_process: int) -> tuple[torch.device, ...]:

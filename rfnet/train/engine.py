@@ -52,6 +52,7 @@ GLOBAL_RNG_STREAM = 3  # seed_for(seed, GLOBAL_RNG_STREAM, rank) seeds dropout a
 OptimizerFactory = Callable[[Iterable, TrainConfig], torch.optim.Optimizer]
 SchedulerFactory = Callable[[torch.optim.Optimizer, TrainConfig, int], object]
 Adversary = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
+BatchPreparer = Callable[[object, object], tuple[torch.Tensor, torch.Tensor]]
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,10 @@ class Trainer:
             ``model`` is the bare model (not compiled, not DDP-wrapped), in train mode; the adversary
             may switch it to eval mode but must switch it back, and must leave parameter gradients alone
             (take gradients with ``torch.autograd.grad`` with respect to the inputs only).
+        prepare_batch: ``(batch, dataset) -> (inputs, targets)`` for loaders whose batches are not
+            ``(inputs, targets, *extras)`` tensors, e.g. undecoded JPEG bytes that the device decodes
+            (:mod:`rfnet.data.imagenet_gpu`); ``dataset`` is the one the batch came from. The engine then
+            moves what it returns to the input device.
     """
 
     def __init__(
@@ -125,6 +130,7 @@ class Trainer:
         optimizer_factory: OptimizerFactory | None = None,
         scheduler_factory: SchedulerFactory | None = None,
         adversary: Adversary | None = None,
+        prepare_batch: BatchPreparer | None = None,
     ) -> None:
         self.config = config
         self.train_data, self.val_data = train_data, val_data
@@ -139,6 +145,7 @@ class Trainer:
         self.loss_fn = loss_fn or nn.CrossEntropyLoss()
         self.collate_fn = collate_fn
         self.adversary = adversary
+        self.prepare_batch = prepare_batch
         self.out_dir = Path(out_dir)
         self.paths = {
             "out_dir": self.out_dir,
@@ -221,8 +228,9 @@ class Trainer:
         (default ``val_data``). Inputs ``[B, n, C, H, W]`` are n crops per example, scored by their
         averaged softmax. Summed over ranks: every rank must call it.
         """
+        dataset = self.val_data if dataset is None else dataset
         loader = val_loader(
-            self.val_data if dataset is None else dataset,
+            dataset,
             self.config.batch_size,
             self.ctx,
             num_workers=self.config.num_workers,
@@ -232,7 +240,7 @@ class Trainer:
         network.eval()
         metrics = RunningMetrics(self.device)
         for batch in loader:
-            inputs, targets = self._to_device(batch)
+            inputs, targets = self._to_device(batch, dataset)
             with self._autocast():
                 multicrop = inputs.dim() == 5
                 logits = crop_averaged_log_probs(network, inputs) if multicrop else network(inputs)
@@ -293,7 +301,7 @@ class Trainer:
         )
         self.optimizer.zero_grad(set_to_none=True)
         for index, batch in enumerate(loader, start=skip):
-            inputs, targets = self._to_device(batch)
+            inputs, targets = self._to_device(batch, self.train_data)
             if self.adversary is not None:
                 inputs = self.adversary(self.model, inputs, targets).detach()
             group_start = index - index % config.grad_accum_steps
@@ -439,8 +447,10 @@ class Trainer:
 
     # -- helpers ------------------------------------------------------------------------------------
 
-    def _to_device(self, batch) -> tuple[torch.Tensor, torch.Tensor]:
-        if not isinstance(batch, (tuple, list)) or len(batch) < 2:
+    def _to_device(self, batch, dataset) -> tuple[torch.Tensor, torch.Tensor]:
+        if self.prepare_batch is not None:
+            batch = self.prepare_batch(batch, dataset)
+        elif not isinstance(batch, (tuple, list)) or len(batch) < 2:
             raise ValueError("datasets must yield tuples (input, target, *extras)")
         non_blocking = self.device.type == "cuda"
         inputs = batch[0].to(self.device, non_blocking=non_blocking)
