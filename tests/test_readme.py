@@ -71,3 +71,23 @@ def test_classifier_example_runs(tmp_path, monkeypatch):
     assert tuple(namespace["logits"].shape) == (4, 3)
     torch.testing.assert_close(namespace["same"].eval()(namespace["iq"]), namespace["model"].eval()(namespace["iq"]))
     assert namespace["same"].classes == ["BPSK", "QPSK", "8PSK"]
+
+
+def test_imagenet_data_example_runs_and_its_comments_are_true():
+    namespace: dict = {}
+    exec(python_blocks_under("### ImageNet on disk (`rfnet.data.imagenet`)")[0], namespace)
+    assert tuple(namespace["image"].shape) == (3, 227, 227) and tuple(namespace["crops"].shape) == (10, 3, 227, 227)
+    assert namespace["train"].classes[:2] == ["n00000001", "n00000002"]
+
+
+def test_bench_example_runs_and_reads_back_its_rows():
+    namespace: dict = {}
+    exec(python_blocks_under("### `rfnet bench` — latency and throughput, kept in a results store")[0], namespace)
+    assert [(row.mode, row.batch_size) for row in namespace["rows"]] == [("eager", 1), ("eager", 8), ("int8", 1), ("int8", 8)]
+    assert "CUDA" in namespace["outcome"].skipped[0].reason
+
+
+def test_dashboard_library_example_runs():
+    namespace: dict = {}
+    exec(python_blocks_under("### The dashboard")[0], namespace)
+    assert namespace["iq"].shape == (1, 128) and namespace["iq"].dtype == torch.complex64
