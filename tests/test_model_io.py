@@ -104,6 +104,12 @@ def test_save_refuses_models_it_cannot_rebuild(tmp_path):
     with pytest.raises(TypeError, match="needs 'arch' and 'config'"):
         save(torch.nn.Linear(2, 2), tmp_path / "x")
     assert not (tmp_path / "x").exists()
+    from rfnet.models import TwoTowerAlexNet, create_model
+
+    split = TwoTowerAlexNet.from_single(create_model("alexnet", num_classes=3), devices=("cpu", "cpu"))
+    with pytest.raises(TypeError, match=r"registered.*\.to_single\(\)"):
+        save(split, tmp_path / "split")  # it has arch and config, but load could not rebuild it
+    assert not (tmp_path / "split").exists()
 
 
 def test_load_places_the_model_on_the_device(tmp_path):

@@ -36,6 +36,10 @@ class EncodedImageNet(Dataset):
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int, int]:
         return self.folder.encoded(index), int(self.folder.targets[index]), index
 
+    def set_epoch(self, epoch: int) -> None:
+        """Pass the engine's epoch on to the folder, whose epoch seeds the device-side augmentation."""
+        self.folder.set_epoch(epoch)
+
 
 def collate_encoded(
     batch: list[tuple[torch.Tensor, int, int]],

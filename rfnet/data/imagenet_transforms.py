@@ -30,11 +30,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torchvision.transforms.v2 import functional as F
 
 from rfnet.dsp.spectrogram import IMAGENET_MEAN, IMAGENET_STD
+from rfnet.seeding import seed_for
 
 from .imagenet_lighting import PCALighting
 
@@ -100,8 +100,7 @@ def crop_flip_light(
 
 def example_generator(seed: int, epoch: int, example: int) -> torch.Generator:
     """A CPU generator for one example's draws, a pure function of ``(seed, epoch, example)``."""
-    (word,) = np.random.SeedSequence([seed, epoch, example]).generate_state(1, dtype=np.uint64)
-    return torch.Generator().manual_seed(int(word))
+    return torch.Generator().manual_seed(seed_for(seed, epoch, example))
 
 
 class TrainTransform:

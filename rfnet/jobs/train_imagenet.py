@@ -207,14 +207,6 @@ def build_model(job: ImageNetJob, num_classes: int, ctx: DistributedContext) -> 
     return TwoTowerAlexNet.from_single(model, devices=process_devices(job.devices, ctx.local_rank, 2))
 
 
-class _EncodedEpochs(EncodedImageNet):
-    """:class:`EncodedImageNet` that passes the engine's ``set_epoch`` on to its folder (whose epoch seeds
-    the device-side augmentation)."""
-
-    def set_epoch(self, epoch: int) -> None:
-        self.folder.set_epoch(epoch)
-
-
 def device_decoding(
     train: ImageNetFolder, val: ImageNetFolder, val_ten: ImageNetFolder, device: torch.device
 ) -> dict:
@@ -223,7 +215,7 @@ def device_decoding(
     ``datasets``: the three folders as undecoded ``(bytes, target, index)`` items; ``collate_fn``;
     ``prepare_batch``: ``(batch, dataset) -> (images on device, targets)`` with the folder's own transform.
     """
-    datasets = tuple(_EncodedEpochs(folder) for folder in (train, val, val_ten))
+    datasets = tuple(EncodedImageNet(folder) for folder in (train, val, val_ten))
     preprocess = {id(d): DeviceBatchPreprocess(d.folder, d.folder.transform, device) for d in datasets}
 
     def prepare_batch(batch, dataset):

@@ -17,7 +17,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from .registry import create_model
+from .registry import create_model, list_models
 from .weights import load_checked_state_dict
 
 CONFIG_FILE = "config.json"
@@ -28,9 +28,10 @@ def save(model: nn.Module, directory: str | Path) -> Path:
     """Write ``model`` to ``directory`` (created or replaced whole; never left half-written). Returns the path."""
     from rfnet import __version__
 
-    if not hasattr(model, "arch") or not hasattr(model, "config"):
+    if not hasattr(model, "arch") or not hasattr(model, "config") or model.arch not in list_models():
         raise TypeError(
-            f"{type(model).__name__} cannot be saved: it needs 'arch' and 'config' attributes "
+            f"{type(model).__name__} cannot be saved: it needs 'arch' and 'config' attributes, and an arch "
+            "registered with rfnet.models.register_model so that load can rebuild it "
             "(a TwoTowerAlexNet saves through .to_single())"
         )
     directory = Path(directory)

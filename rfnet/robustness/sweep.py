@@ -18,7 +18,7 @@ from torch import nn
 from rfnet.robustness.budget import enforce_budget
 from rfnet.robustness.gradients import checked_logits, loss_gradient
 from rfnet.robustness.registry import ADVERSARIAL_ATTACKS, ATTACK_NAMES
-from rfnet.train.loaders import seed_for
+from rfnet.seeding import seed_for
 
 
 @dataclass(eq=False)  # compared by identity: the per-example tensor has no single truth value

@@ -36,7 +36,9 @@ from rfnet.models import save as save_model
 from .checkpoint import capture_rng_state, load_checkpoint, mismatched_fields, restore_rng_state, save_checkpoint
 from .config import TrainConfig
 from .distributed import DistributedContext, resolve_device
-from .loaders import seed_for, train_loader, val_loader
+from rfnet.seeding import seed_for
+
+from .loaders import train_loader, val_loader
 from .metrics import MetricsLog, RunningMetrics
 from .multicrop import crop_averaged_log_probs
 from .optim import build_optimizer, build_scheduler, split_bias_groups

@@ -11,20 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
+
+from rfnet.seeding import seed_for
 
 from .distributed import DistributedContext
 
 DATA_ORDER_STREAM = 1  # seed_for(seed, DATA_ORDER_STREAM): the permutation's seed
 WORKER_STREAM = 2  # seed_for(seed, WORKER_STREAM, epoch, rank): DataLoader worker base seed
-
-
-def seed_for(*keys: int) -> int:
-    """A 63-bit seed mixed from integer ``keys`` (numpy SeedSequence), distinct for distinct keys."""
-    words = np.random.SeedSequence(list(keys)).generate_state(2, dtype=np.uint32)
-    return int(words[0]) << 31 ^ int(words[1])
 
 
 def train_loader(
