@@ -327,6 +327,7 @@ def test_cli_end_to_end(trained, tmp_path, capsys):
     pgd = curves[("model", "pgd")]
     assert pgd["axis"] == "psr_db" and [p["db"] for p in pgd["points"]] == [-30, -20, -10, 0]
     assert curves[("model", "tone")]["axis"] == "jsr_db"
+    assert all(p["accuracy_by_snr"] == {"10": p["accuracy"]} for p in pgd["points"])  # every example at 10 dB
     assert abs(curves[("model", "fgm")]["points"][-1]["delivered_db"]) < 0.05
     assert pgd["points"][-1]["accuracy"] < pgd["points"][0]["accuracy"]
     names = {check["name"] for check in report["checks"]}

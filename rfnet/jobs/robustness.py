@@ -7,8 +7,9 @@ self-checks, and write the report.
 Models are finetune run folders (their ``best/`` is attacked) or saved model folders; all take the same
 data, whose classes must be theirs. Without ``data``, the first run's data is used. When the data is a
 run's own, its test split is attacked and its training split crafts the universal perturbation;
-otherwise a stratified :data:`CRAFT_FRACTION` of the data crafts and the rest is attacked. At most
-``max_examples`` attacked examples are kept (a seeded, stratified choice).
+otherwise a stratified :data:`CRAFT_FRACTION` of the data crafts and the rest is attacked. ``snr_range``
+selects within those splits. At most ``max_examples`` attacked examples are kept (a seeded, stratified
+choice). Every curve point also gives the accuracy at each SNR of the attacked examples.
 """
 
 from __future__ import annotations
@@ -160,12 +161,22 @@ def robustness(job: RobustnessJob) -> dict:
         "hyperparameters": {**hyper, "batch_size": job.batch_size, "unbounded_psr_db": job.unbounded_psr_db},
         "job": {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(job).items()},
         "models": model_records,
-        "curves": [curve.to_dict() for curve in curves],
+        "curves": [_with_snr_breakdown(curve, snrs) for curve in curves],
         "checks": [check.to_dict() for check in all_checks],
         "skipped_checks": skipped,
     }
     write_report(report, Path(job.out))
     return report
+
+
+def _with_snr_breakdown(curve: Curve, snrs: torch.Tensor) -> dict:
+    """``curve.to_dict()`` with ``accuracy_by_snr`` ({SNR dB as text: accuracy}) in every point."""
+    record = curve.to_dict()
+    known = ~torch.isnan(snrs)
+    for point, row in zip(curve.points, record["points"]):
+        row["accuracy_by_snr"] = {f"{snr:g}": float(point.correct[known & (snrs == snr)].float().mean())
+                                  for snr in sorted(set(snrs[known].tolist()))}
+    return record
 
 
 def parse_budgets(text: str, option: str) -> tuple[float, ...]:
