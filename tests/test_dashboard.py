@@ -2,6 +2,7 @@
 charts; bad uploads and unreadable files show an error element, never a traceback."""
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,15 @@ APP = ROOT / "apps" / "dashboard.py"
 SAMPLE = ROOT / "datasets" / "samples" / "rfnet_sample.sigmf-meta"
 CLASSES = ["BPSK", "QPSK", "8PSK", "16QAM", "FM"]
 TIMEOUT_S = 60  # a run that loads torch and a model on a loaded 2-core machine
+
+
+@pytest.fixture(autouse=True)
+def _main_module_restored():
+    """AppTest runs the page as ``__main__`` and leaves it there; spawned worker processes of later tests
+    (rfnet synth's) would then re-import the dashboard as their main module. Put pytest's back."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 def save_sensitive_model(folder: Path) -> Path:
