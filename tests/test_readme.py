@@ -91,3 +91,12 @@ def test_dashboard_library_example_runs():
     namespace: dict = {}
     exec(python_blocks_under("### The dashboard")[0], namespace)
     assert namespace["iq"].shape == (1, 128) and namespace["iq"].dtype == torch.complex64
+
+
+def test_robustness_example_runs_within_its_budget():
+    namespace: dict = {}
+    exec(python_blocks_under("## Robustness: `rfnet robustness`")[0], namespace)
+    from rfnet.robustness.budget import delivered_db
+
+    assert bool((delivered_db(namespace["iq"], namespace["adversarial"] - namespace["iq"]) <= -10.0 + 1e-3).all())
+    assert not torch.equal(namespace["jammed"], namespace["iq"])
