@@ -15,6 +15,8 @@ from rfnet.cli import main
 from rfnet.evaluation import Predictions, compute_metrics
 from rfnet.models import create_model, save
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 def measurement(**changes) -> Measurement:
     values = dict(model="alexnet", model_path="run", arch="spectrogram_classifier", mode="eager", device="cpu",
@@ -83,15 +85,6 @@ def test_default_store_path_follows_the_environment(monkeypatch, tmp_path):
 # --- measuring ---------------------------------------------------------------------------------------------
 
 CLASSES = ["BPSK", "QPSK", "8PSK"]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models time and run fastest on one thread on a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

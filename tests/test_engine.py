@@ -26,17 +26,10 @@ from rfnet.train import (
     read_metrics,
 )
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 NUM_CLASSES = 3
 IQ_SAMPLES = 16
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one intra-op thread is fastest, and much faster on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @rfnet.models.register_model("test_engine_iq_mlp")

@@ -11,15 +11,9 @@ from rfnet.cli import main
 from rfnet.deploy.export import export_model, random_iq
 from rfnet.models import SpectrogramClassifier, create_model, load, save
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 CLASSES = ["BPSK", "QPSK", "8PSK"]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -33,18 +33,11 @@ from rfnet.robustness.transfer import Transfer
 from rfnet.robustness.universal import UniversalPerturbation, craft_universal
 from rfnet.train import TrainConfig, Trainer
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 CLASSES = ("BPSK", "GFSK")
 SAMPLES = 32
 BUDGETS = (-40.0, -20.0, -10.0, 0.0)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models: one intra-op thread is fastest, and much faster on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _write_data(path, classes=CLASSES, per_cell=250, seed=0):

@@ -16,15 +16,9 @@ from rfnet.models import create_model
 from rfnet.robustness.adversarial_training import make_adversary
 from rfnet.robustness.budget import delivered_db
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 finetune_job = importlib.import_module("rfnet.jobs.finetune")  # the module; rfnet.jobs exports the function
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from .options import DATA_HELP, add_snr_range, class_list, snr_range
+from .options import DATA_HELP, add_snr_range, class_list, interrupted_run, snr_range
 
 
 def add_parser(commands) -> None:
@@ -70,8 +69,6 @@ def run(args: argparse.Namespace) -> int:
     try:
         outcome = finetune(job)
     except KeyboardInterrupt:
-        print(f"rfnet finetune: interrupted; continue with the same arguments and --resume "
-              f"(from the last checkpoint in {args.out})", file=sys.stderr)
-        return 130
+        return interrupted_run("finetune", args.out)
     print(format_outcome(outcome))
     return 0

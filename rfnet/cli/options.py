@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 
 DATA_HELP = (
     "a RadioML 2016 pickle, a RadioML 2018 HDF5 file, a SigMF recording or a folder of them, or a "
@@ -17,6 +18,13 @@ def add_snr_range(parser: argparse.ArgumentParser) -> None:
     """``--snr-min`` / ``--snr-max`` (dB), read back by :func:`snr_range`."""
     parser.add_argument("--snr-min", type=float, help=SNR_MIN_HELP)
     parser.add_argument("--snr-max", type=float, help=SNR_MAX_HELP)
+
+
+def interrupted_run(command: str, out: str) -> int:
+    """After Ctrl-C in a training job: say how to continue, return the exit status 130."""
+    print(f"rfnet {command}: interrupted; continue with the same arguments and --resume "
+          f"(from the last checkpoint in {out})", file=sys.stderr)
+    return 130
 
 
 def snr_range(args: argparse.Namespace) -> tuple[float, float] | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
+
+from .options import interrupted_run
 
 
 def add_parser(commands) -> None:
@@ -86,9 +87,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         outcome = train_imagenet(job)
     except KeyboardInterrupt:
-        print(f"rfnet train-imagenet: interrupted; continue with the same arguments and --resume "
-              f"(from the last checkpoint in {args.out})", file=sys.stderr)
-        return 130
+        return interrupted_run("train-imagenet", args.out)
     if _is_main_process():
         print(format_outcome(outcome))
     return 0

@@ -46,7 +46,7 @@ from rfnet.jobs.datasets import DataSpec, LabelledData, open_data
 from rfnet.jobs.evaluate import evaluate_split, model_name
 from rfnet.models import AlexNetBackbone, SpectrogramClassifier, create_model, load, read_config
 from rfnet.robustness.adversarial_training import make_adversary
-from rfnet.train import TrainConfig, Trainer
+from rfnet.train import TrainConfig, Trainer, check_run_folder
 
 ALEXNET_MODELS = ("alexnet", "alexnet_tv")
 BASELINE_MODELS = ("vtcnn2", "radioml_resnet")
@@ -138,11 +138,7 @@ def finetune(job: FinetuneJob) -> FinetuneOutcome:
     if job.model not in MODELS:
         raise ValueError(f"--model {job.model!r}: choose one of {list(MODELS)}")
     out = Path(job.out)
-    checkpoint = out / "checkpoint.pt"
-    if checkpoint.exists() and not job.resume:
-        raise ValueError(f"{checkpoint} exists: pass --resume to continue that run, or choose another --out")
-    if job.resume and not checkpoint.exists():
-        raise FileNotFoundError(f"{checkpoint}: no interrupted run to resume in {out}")
+    check_run_folder(out, job.resume)
     adversary = make_adversary(job.adv_train, job.adv_psr_db, pgd_steps=job.adv_steps) if job.adv_train else None
     data = open_data(job.data_spec(), out)
     saved_classes = _saved_classes(job.backbone)

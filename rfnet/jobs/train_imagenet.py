@@ -44,7 +44,7 @@ from rfnet.data.imagenet_gpu import DeviceBatchPreprocess, EncodedImageNet, coll
 from rfnet.data.imagenet_lighting import PCALighting
 from rfnet.data.imagenet_transforms import RESIZE, eval_transform, train_transform
 from rfnet.models import TwoTowerAlexNet, create_model
-from rfnet.train import DistributedContext, TrainConfig, Trainer, init_from_env
+from rfnet.train import DistributedContext, TrainConfig, Trainer, check_run_folder, init_from_env
 from rfnet.train.curves import plot_learning_curves
 from rfnet.train.placement import model_devices
 
@@ -145,11 +145,7 @@ def train_imagenet(job: ImageNetJob) -> ImageNetOutcome:
     """
     _check(job)
     out = Path(job.out)
-    checkpoint = out / "checkpoint.pt"
-    if checkpoint.exists() and not job.resume:
-        raise ValueError(f"{checkpoint} exists: pass --resume to continue that run, or choose another --out")
-    if job.resume and not checkpoint.exists():
-        raise FileNotFoundError(f"{checkpoint}: no interrupted run to resume in {out}")
+    check_run_folder(out, job.resume)
     train, val, val_ten = _datasets(job)
     first_device = job.devices[0] if job.model_parallel == 2 else job.device
     ctx = init_from_env(first_device, devices_per_process=job.model_parallel)

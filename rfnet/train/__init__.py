@@ -4,7 +4,7 @@
 >>> result = Trainer(model, train_set, val_set, TrainConfig(epochs=5), "run/").fit()  # doctest: +SKIP
 """
 
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import check_run_folder, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .distributed import DistributedContext, init_from_env, resolve_device
 from .engine import Trainer, TrainResult
@@ -33,6 +33,7 @@ __all__ = [
     "WarmupCosineLR",
     "build_optimizer",
     "build_scheduler",
+    "check_run_folder",
     "crop_averaged_log_probs",
     "init_from_env",
     "load_checkpoint",

@@ -26,6 +26,18 @@ from .config import RESUMABLE_CHANGES
 FORMAT = "rfnet.train.checkpoint/2"  # /2: running sums hold top-5 hits
 
 
+def check_run_folder(out_dir: str | Path, resume: bool) -> Path:
+    """Before a job loads anything: ``out_dir``'s checkpoint path, or a clear error when a fresh run would
+    overwrite an earlier one (``ValueError``) or ``resume`` finds nothing to continue (``FileNotFoundError``)."""
+    out_dir = Path(out_dir)
+    checkpoint = out_dir / "checkpoint.pt"
+    if checkpoint.exists() and not resume:
+        raise ValueError(f"{checkpoint} exists: pass --resume to continue that run, or choose another --out")
+    if resume and not checkpoint.exists():
+        raise FileNotFoundError(f"{checkpoint}: no interrupted run to resume in {out_dir}")
+    return checkpoint
+
+
 def save_checkpoint(state: dict, path: str | Path) -> Path:
     """Write ``state`` to ``path`` through a temporary file and ``os.replace``."""
     path = Path(path)
