@@ -190,14 +190,15 @@ def test_alexnet_learns_handwritten_digits_from_a_jpeg_folder(tmp_path):
 
     The fastest setting we found on a CPU (AlexNet's 57M parameters at 67x67 cost ~0.6 GFLOP per
     training image whatever the data): He initialisation (the paper's N(0, 0.01) stays at chance for
-    hundreds of steps: benchmarks/init_trains.py), no dropout, batches of 16, three passes over the 1618
-    training digits (val accuracy 0.73, 0.82, 0.91 after each; 0.85 after two passes without crops);
-    random 67x67 crops of 72x72 and PCA lighting, no mirrors (a mirrored digit is another shape).
+    hundreds of steps: benchmarks/init_trains.py), no dropout, batches of 16, four passes over the 1618
+    training digits, random 67x67 crops of 72x72 and PCA lighting, no mirrors (a mirrored digit is another
+    shape). After the third pass runs have given 0.84 to 0.94 depending on the crops drawn; after the
+    fourth 0.96 (val accuracy 0.72, 0.77, 0.94, 0.96 after each): the fourth pass is the margin.
     """
     data = write_digits_imagenet(tmp_path / "digits", size=32, seed=0, val_fraction=0.1)  # 1618 train, 179 val
     out = tmp_path / "run"
     assert main(["train-imagenet", "--data", str(data), "--out", str(out), "--crop-size", "67", "--resize", "72",
-                 "--batch-size", "16", "--epochs", "3", "--drop-rate", "0", "--init", "he", "--no-flip",
+                 "--batch-size", "16", "--epochs", "4", "--drop-rate", "0", "--init", "he", "--no-flip",
                  "--no-ten-crop", "--workers", "0", "--device", "cpu", "--quiet"]) == 0  # fmt: skip
     summary = json.loads((out / "summary.json").read_text())
     assert summary["errors"]["center_crop"]["examples"] == len(ImageNetFolder(data, "val")) > 170
