@@ -51,6 +51,7 @@ from rfnet.data.synthetic import SynthConfig, write_synthetic
 from rfnet.dsp.channel import ChannelConfig, apply_channel
 from rfnet.dsp.classes import RML2018_CLASSES
 from rfnet.dsp.modulations import modulate
+from torchsig_worker import memory_kib  # beside this script; stdlib only until it runs TorchSig
 
 NUM_SAMPLES = 1024
 SNR_RANGE_DB = (-20.0, 30.0)
@@ -59,17 +60,6 @@ WORKER = HERE / "torchsig_worker.py"
 
 
 # --- machine and memory -----------------------------------------------------------------------------
-
-def memory_kib() -> dict[str, int]:
-    """This process's resident set now (``VmRSS``) and its peak so far (``VmHWM``), KiB."""
-    fields = {}
-    with open("/proc/self/status") as status:
-        for line in status:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                fields[key] = int(value.split()[0])
-    return fields
-
 
 def cpu_model() -> str:
     with open("/proc/cpuinfo") as info:

@@ -25,6 +25,7 @@ CLASSES = ("ook", "4ask", "8ask", "bpsk", "qpsk", "8psk", "16psk", "32psk", "16a
 
 
 def memory_kib() -> dict[str, int]:
+    """This process's resident set now (``VmRSS``) and its peak so far (``VmHWM``), KiB (also used by synth.py)."""
     fields = {}
     with open("/proc/self/status") as status:
         for line in status:

@@ -30,14 +30,14 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from rfnet.data.atomic import atomic_output
+from rfnet.models import list_models
 from rfnet.models import load as load_model
 from rfnet.models import save as save_model
+from rfnet.seeding import seed_for
 
 from .checkpoint import capture_rng_state, load_checkpoint, mismatched_fields, restore_rng_state, save_checkpoint
 from .config import TrainConfig
 from .distributed import DistributedContext, resolve_device
-from rfnet.seeding import seed_for
-
 from .loaders import train_loader, val_loader
 from .metrics import MetricsLog, RunningMetrics
 from .multicrop import crop_averaged_log_probs
@@ -495,7 +495,10 @@ def _dataset_size(dataset, name: str) -> int:
 
 
 def _saveable(model: nn.Module) -> bool:
-    return hasattr(model, "arch") and hasattr(model, "config")
+    """Whether :func:`rfnet.models.save` takes the model's single-device form (a registered arch and a config)."""
+    if model_devices(model) is not None:  # saved through to_single(): the plain AlexNet
+        return True
+    return hasattr(model, "arch") and hasattr(model, "config") and model.arch in list_models()
 
 
 def _autocast_dtype(amp: str, device: torch.device) -> torch.dtype | None:
