@@ -7,6 +7,7 @@ Modulations (``modulate``), the channel (``ChannelConfig``, ``apply_channel``), 
 
 from rfnet.dsp.channel import ChannelConfig, apply_channel
 from rfnet.dsp.classes import MODULATIONS, RML2016_CLASSES, RML2018_CLASSES
+from rfnet.dsp.features import modulation_features
 from rfnet.dsp.interference import INTERFERENCE, add_interference
 from rfnet.dsp.modulations import ModulationConfig, modulate
 from rfnet.dsp.power import db_to_ratio, ratio_to_db, signal_power
@@ -25,6 +26,7 @@ __all__ = [
     "apply_channel",
     "db_to_ratio",
     "modulate",
+    "modulation_features",
     "ratio_to_db",
     "signal_power",
 ]
