@@ -51,6 +51,10 @@ def reference_stft(x: np.ndarray, cfg: SpectrogramConfig) -> np.ndarray:
 
 def reference_features(x: np.ndarray, cfg: SpectrogramConfig) -> np.ndarray:
     """float64 ``[C, n_fft, frames]``: the module docstring's steps 1-5, written out in numpy."""
+    if cfg.channel_mapping == "powers":
+        unit = x / np.sqrt(np.mean(np.abs(x) ** 2))
+        return np.concatenate([reference_features(unit ** k, dataclasses.replace(
+            cfg, channel_mapping="repeat", channels=1)) for k in cfg.powers])
     spec = reference_stft(x, cfg)
     power_db = 10 * np.log10(np.abs(spec) ** 2)
     rel = power_db - power_db.max()
@@ -73,7 +77,7 @@ def reference_features(x: np.ndarray, cfg: SpectrogramConfig) -> np.ndarray:
 
 @pytest.mark.parametrize("length", [128, 1024])
 @pytest.mark.parametrize("channels,mapping", [(1, "repeat"), (2, "db_ranges"), (3, "repeat"),
-                                              (3, "db_ranges"), (3, "power_instfreq")])
+                                              (3, "db_ranges"), (3, "power_instfreq"), (3, "powers")])
 def test_shapes_for_both_defaults(length, channels, mapping):
     cfg = SpectrogramConfig.for_length(length, channels=channels, channel_mapping=mapping)
     frontend = Spectrogram(cfg)
@@ -96,7 +100,10 @@ def test_native_size_when_image_size_is_none():
     SpectrogramConfig(n_fft=32, hop_length=8, window="blackman", center=False, floor_db=-40.0),
     SpectrogramConfig(n_fft=15, hop_length=3, window="hamming", channel_mapping="db_ranges", channels=2),
     SpectrogramConfig(n_fft=16, hop_length=4, window="rectangular", channel_mapping="power_instfreq"),
-], ids=["hann-1ch", "blackman-nocenter", "hamming-odd-db-ranges", "rect-instfreq"])
+    SpectrogramConfig(n_fft=16, hop_length=2, window="hann", channel_mapping="powers", powers=(1, 4, 8)),
+    SpectrogramConfig(n_fft=8, hop_length=2, channel_mapping="powers", channels=2, powers=(2, 3)),
+], ids=["hann-1ch", "blackman-nocenter", "hamming-odd-db-ranges", "rect-instfreq", "hann-powers",
+        "powers-2ch"])
 def test_features_match_numpy_reference(cfg):
     iq = random_iq(3, 128, seed=4)
     ours = Spectrogram(cfg).features(iq).double().numpy()
@@ -131,6 +138,22 @@ def test_normalised_to_unit_range_and_gain_invariant():
     assert features.min() >= 0
     torch.testing.assert_close(frontend(iq * 1000), frontend(iq), atol=1e-5, rtol=0)
     torch.testing.assert_close(frontend(iq * 1e-3), frontend(iq), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("mapping", list(CHANNEL_MAPPINGS))
+def test_every_mapping_is_gain_invariant(mapping):
+    # From RadioML 2016.10a's scale (magnitudes summing to 1: 1/128 each) to large integer-like values.
+    frontend = Spectrogram(SpectrogramConfig.for_length(128, channel_mapping=mapping, image_size=(67, 67)))
+    iq = random_iq(3, 128)
+    unit = frontend(iq)
+    for gain in (1 / 128, 1e-3, 300.0):
+        torch.testing.assert_close(frontend(iq * gain), unit, atol=1e-4, rtol=0)
+
+
+def test_powers_of_an_all_zero_example_are_finite():
+    frontend = Spectrogram(SpectrogramConfig(channel_mapping="powers", image_size=None))
+    assert torch.equal(frontend.features(torch.zeros(1, 128, dtype=torch.complex64)),
+                       torch.ones(1, 3, 16, 65))
 
 
 def test_floor_clamps_to_zero():
@@ -190,6 +213,54 @@ def test_instfreq_is_signed_frequency_deviation():
         assert abs(features[1, row, 20].item() - (1 + math.cos(2 * math.pi * 0.25 / 16 * 2)) / 2) < 1e-3
 
 
+# --- what the powers show: lines the magnitude cannot -------------------------------------------------
+
+def psk_pair_accuracy(mapping: str, first: str, second: str, count: int = 200) -> float:
+    """Nearest-centroid accuracy on the time-averaged planes ``[C, n_fft]`` of two modulations with the
+    same root-raised-cosine pulse (random carrier phase, 20 dB SNR), trained on one half, tested on the
+    other: how well the front end's image separates them, with no learning to hide behind."""
+    from rfnet.dsp.modulations import modulate
+
+    frontend = Spectrogram(SpectrogramConfig(image_size=None, channel_mapping=mapping))
+    generator = torch.Generator().manual_seed(0)
+    profiles = []
+    for name in (first, second):
+        clean = modulate(name, count, 128, generator=generator)
+        phase = torch.rand(count, 1, generator=generator) * 2 * math.pi
+        noise = 0.1 * random_iq(count, 128, seed=len(profiles) + 1) / math.sqrt(2)
+        received = clean * torch.polar(torch.ones_like(phase), phase) + noise
+        profiles.append(frontend.features(received.to(torch.complex64)).mean(-1).flatten(1))
+    half = count // 2
+    centroids = torch.stack([p[:half].mean(0) for p in profiles])
+    correct = [(torch.cdist(p[half:], centroids).argmin(1) == label).float().mean()
+               for label, p in enumerate(profiles)]
+    return float(sum(correct) / 2)
+
+
+def test_powers_separate_psk_orders_the_magnitude_cannot():
+    # QPSK and 8PSK have the same power spectrum: the magnitude spectrogram is at chance; x ** 4 has a
+    # line for QPSK only.
+    assert psk_pair_accuracy("repeat", "QPSK", "8PSK") < 0.62
+    assert psk_pair_accuracy("powers", "QPSK", "8PSK") > 0.85
+    # BPSK is real, so its magnitude spectrogram is symmetric, which separates it in part; x ** 2's
+    # line separates it outright.
+    magnitude, powers = psk_pair_accuracy("repeat", "BPSK", "QPSK"), psk_pair_accuracy("powers", "BPSK", "QPSK")
+    assert powers > 0.95 and powers > magnitude + 0.1
+
+
+def test_powers_line_sits_at_k_times_the_carrier_offset():
+    # BPSK with a carrier offset of one bin: u ** 2 is a line two bins above DC, u ** 4 four bins above.
+    from rfnet.dsp.modulations import modulate
+
+    frontend = Spectrogram(SpectrogramConfig(image_size=None, channel_mapping="powers", powers=(2, 4),
+                                             channels=2))
+    bpsk = modulate("BPSK", 20, 128, generator=torch.Generator().manual_seed(0))
+    offset = tone(1 / 16, 128, phase=0.0)
+    profile = frontend.features((bpsk * offset).to(torch.complex64)).mean(dim=(0, -1))  # [2, n_fft]
+    centre = (16 - 1) // 2
+    assert [int(row) for row in profile.argmax(-1)] == [centre - 2, centre - 4]
+
+
 # --- gradients ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("mapping", list(CHANNEL_MAPPINGS))
@@ -204,7 +275,7 @@ def test_gradients_reach_the_iq(mapping):
     assert (iq.grad.abs() > 0).float().mean() > 0.9
 
 
-@pytest.mark.parametrize("mapping", ["repeat", "power_instfreq"])
+@pytest.mark.parametrize("mapping", ["repeat", "power_instfreq", "powers"])
 def test_gradcheck_in_double(mapping):
     # A low floor keeps every bin above it (no clamp kinks) on this tiny noise example.
     cfg = SpectrogramConfig(n_fft=8, hop_length=4, image_size=(6, 5), floor_db=-200.0,
@@ -218,9 +289,9 @@ def test_gradcheck_in_double(mapping):
 # --- compile, determinism, device -------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_compiled_equals_eager():
-    frontend = Spectrogram(SpectrogramConfig.for_length(128, channel_mapping="power_instfreq",
-                                                        image_size=(32, 32)))
+@pytest.mark.parametrize("mapping", ["power_instfreq", "powers"])
+def test_compiled_equals_eager(mapping):
+    frontend = Spectrogram(SpectrogramConfig.for_length(128, channel_mapping=mapping, image_size=(32, 32)))
     iq = random_iq(4, 128)
     compiled = torch.compile(frontend)
     torch.testing.assert_close(compiled(iq), frontend(iq), atol=1e-5, rtol=1e-5)
@@ -277,6 +348,8 @@ def test_for_length_defaults_differ_and_fit_the_length():
     (dict(channel_mapping="rgb"), "channel_mapping"),
     (dict(channels=2, channel_mapping="power_instfreq"), "channels"), (dict(channels=4), "channels"),
     (dict(channels=1, imagenet_normalize=True), "imagenet_normalize"),
+    (dict(powers=()), "powers"), (dict(powers=(1, 9)), "powers"), (dict(powers=(0,)), "powers"),
+    (dict(powers=(2.0,)), "powers"), (dict(channel_mapping="powers", channels=2), "channels"),
 ])
 def test_bad_config(kwargs, field):
     with pytest.raises(ValueError, match=f"SpectrogramConfig.{field}"):

@@ -27,6 +27,13 @@ back to the IQ samples and usable under ``torch.compile``. The steps:
      (the phase-vocoder frequency deviation, ``2 pi (f - f_bin) hop_length`` for a tone at ``f``). Bins
      near the floor are mid-grey (0.5) there, whatever their noisy phase. The first frame repeats the
      second's deviation.
+   - ``"powers"`` (1, 2 or 3; one per entry of ``powers``): channel ``c`` is the normalised power of the
+     STFT of ``u ** powers[c]``, where ``u`` is the example scaled to unit mean power. Raising the
+     signal to the M-th power strips M-ary phase modulation and leaves a spectral line at M times the
+     carrier offset (near DC here): BPSK and PAM at ``x ** 2``, QPSK and square QAM at ``x ** 4``, 8PSK at
+     ``x ** 8``. Linear modulations with one pulse shape have the same magnitude spectrogram; their
+     power spectrograms differ, so the default ``(1, 2, 4)`` shows AlexNet what separates them. Each
+     plane is referred to its own peak (steps 3-4), so the mapping is gain-invariant like the others.
 6. **Resize** to ``image_size`` ``(H, W)`` by bilinear interpolation (``align_corners=False``, no
    antialiasing: the defaults only ever upsample); ``image_size=None`` keeps the STFT's own size
    ``(n_fft, frames)``.
@@ -48,8 +55,8 @@ from torch import nn
 
 from rfnet.dsp.power import check_iq
 
-__all__ = ["CHANNEL_MAPPINGS", "DEFAULTS_BY_LENGTH", "IMAGENET_MEAN", "IMAGENET_STD", "WINDOWS", "Spectrogram",
-           "SpectrogramConfig", "bilinear_matrix", "make_window"]
+__all__ = ["CHANNEL_MAPPINGS", "DEFAULTS_BY_LENGTH", "IMAGENET_MEAN", "IMAGENET_STD", "MAX_POWER", "WINDOWS",
+           "Spectrogram", "SpectrogramConfig", "bilinear_matrix", "integer_power", "make_window", "unit_power"]
 
 WINDOWS = ("hann", "hamming", "blackman", "rectangular")
 
@@ -57,8 +64,12 @@ CHANNEL_MAPPINGS: dict[str, tuple[int, ...]] = {
     "repeat": (1, 2, 3),
     "db_ranges": (1, 2, 3),
     "power_instfreq": (3,),
+    "powers": (1, 2, 3),
 }
 """Channel mapping name -> the channel counts it can produce."""
+
+MAX_POWER = 8
+"""Highest exponent ``SpectrogramConfig.powers`` takes (8PSK's line appears at ``x ** 8``)."""
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -79,6 +90,8 @@ class SpectrogramConfig:
     channels: planes in the output (1, 2 or 3).
     channel_mapping: one of ``CHANNEL_MAPPINGS``; see the module docstring.
     imagenet_normalize: subtract the ImageNet mean and divide by its std (``channels == 3`` only).
+    powers: exponents (ints 1-8) of the signal powers whose spectrograms fill the channels, one per
+        channel, for ``channel_mapping="powers"`` (other mappings ignore it).
     """
 
     n_fft: int = 16
@@ -90,6 +103,7 @@ class SpectrogramConfig:
     channels: int = 3
     channel_mapping: str = "repeat"
     imagenet_normalize: bool = False
+    powers: tuple[int, ...] = (1, 2, 4)
 
     def __post_init__(self) -> None:
         def fail(field: str, problem: str) -> None:
@@ -120,6 +134,13 @@ class SpectrogramConfig:
         if self.channels not in CHANNEL_MAPPINGS[self.channel_mapping]:
             fail("channels", f"must be one of {CHANNEL_MAPPINGS[self.channel_mapping]} for "
                              f"channel_mapping={self.channel_mapping!r}")
+        # JSON gives lists back: store the powers as a tuple either way.
+        if (not isinstance(self.powers, (tuple, list)) or not self.powers
+                or not all(positive_int(k) and k <= MAX_POWER for k in self.powers)):
+            fail("powers", f"must be a non-empty sequence of ints from 1 to {MAX_POWER}")
+        object.__setattr__(self, "powers", tuple(self.powers))
+        if self.channel_mapping == "powers" and len(self.powers) != self.channels:
+            fail("channels", f"must equal len(powers) = {len(self.powers)} for channel_mapping='powers'")
         if not isinstance(self.imagenet_normalize, bool):
             fail("imagenet_normalize", "must be a bool")
         if self.imagenet_normalize and self.channels != 3:
@@ -166,6 +187,22 @@ def make_window(name: str, length: int, dtype: torch.dtype = torch.float32) -> t
     makers = {"hann": torch.hann_window, "hamming": torch.hamming_window,
               "blackman": torch.blackman_window}
     return makers[name](length, periodic=True, dtype=dtype)
+
+
+def unit_power(iq: torch.Tensor) -> torch.Tensor:
+    """Each example of complex ``[B, N]`` divided by its RMS (mean power 1); an all-zero example stays
+    zero."""
+    power = torch.view_as_real(iq).square().sum(-1).mean(-1, keepdim=True)
+    return iq / power.clamp_min(torch.finfo(power.dtype).tiny).sqrt()
+
+
+def integer_power(iq: torch.Tensor, exponent: int) -> torch.Tensor:
+    """``iq ** exponent`` (a positive int) by repeated complex products, which autograd and
+    ``torch.compile`` take as they do any product."""
+    result = iq
+    for _ in range(exponent - 1):
+        result = result * iq
+    return result
 
 
 def _check_input(iq: torch.Tensor, n_fft: int) -> None:
@@ -262,7 +299,12 @@ class Spectrogram(nn.Module):
         float ``[B, P, n_fft, frames]`` (P = 1 for "repeat", else ``channels``)."""
         cfg = self.config
         # Real and imaginary planes from here on: torch.compile generates code for real ops only.
-        spec = torch.view_as_real(self._stft_bins(iq))
+        if cfg.channel_mapping == "powers":
+            unit = unit_power(iq)
+            signals = torch.stack([integer_power(unit, k) for k in cfg.powers], dim=1)  # [B, P, N]
+            spec = torch.view_as_real(self._stft_bins(signals.flatten(0, 1))).unflatten(0, signals.shape[:2])
+        else:
+            spec = torch.view_as_real(self._stft_bins(iq))
         real, imag = spec.unbind(-1)
         power = real * real + imag * imag
         log_power = torch.log10(power.clamp_min(torch.finfo(power.dtype).tiny))
@@ -275,6 +317,8 @@ class Spectrogram(nn.Module):
 
         if cfg.channel_mapping == "repeat":
             return normalised(cfg.floor_db).unsqueeze(1)
+        if cfg.channel_mapping == "powers":  # one plane per power, each referred to its own peak
+            return normalised(cfg.floor_db)
         if cfg.channel_mapping == "db_ranges":
             return torch.stack([normalised(cfg.floor_db * (k + 1) / cfg.channels)
                                 for k in range(cfg.channels)], dim=1)
