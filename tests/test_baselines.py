@@ -1,9 +1,17 @@
-"""VT-CNN2 and the RadioML ResNet: shapes, parameter counts, gradients, saving, bad input."""
+"""VT-CNN2 and the RadioML ResNet: shapes, parameter counts, gradients, gain invariance, saving, bad input."""
+
+import json
 
 import pytest
 import torch
 
+from rfnet.data.synthetic import SynthConfig, normalize
+from rfnet.dsp.channel import apply_channel
+from rfnet.dsp.features import to_unit_power
+from rfnet.dsp.modulations import modulate
 from rfnet.models import RadioMLResNet, VTCNN2, create_model, load, save
+
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 CLASSES_11 = [f"c{i}" for i in range(11)]
 CLASSES_24 = [f"c{i}" for i in range(24)]
@@ -56,7 +64,54 @@ def test_iq_rows_are_i_then_q():
     model.features.conv1.register_forward_hook(keep_input)
     x = iq(2, 8)
     model(x)
-    assert torch.equal(seen["x"][:, 0, 0], x.real) and torch.equal(seen["x"][:, 0, 1], x.imag)
+    scaled = to_unit_power(x)  # each example at unit average power first
+    assert torch.equal(seen["x"][:, 0, 0], scaled.real) and torch.equal(seen["x"][:, 0, 1], scaled.imag)
+    torch.testing.assert_close(seen["x"].square().sum(dim=(1, 2)).mean(dim=1), torch.ones(2))
+
+
+@pytest.mark.parametrize("name,samples", [("vtcnn2", 128), ("radioml_resnet", 128)])
+def test_outputs_do_not_depend_on_the_input_gain(name, samples):
+    model = create_model(name, classes=CLASSES_11, num_samples=samples).eval()
+    x = iq(4, samples)
+    reference = model(x)
+    for gain in (1 / 128, 1.0, 300.0):  # RadioML 2016.10a's mean |x| is 1/128 at 128 samples
+        torch.testing.assert_close(model(gain * x), reference, rtol=1e-4, atol=1e-5)
+    zero = model(torch.zeros(1, samples, dtype=torch.complex64))
+    assert torch.isfinite(zero).all()
+    raw = create_model(name, classes=CLASSES_11, num_samples=samples, unit_power=False).eval()
+    raw.load_state_dict(model.state_dict())
+    assert not torch.allclose(raw(x / 128), raw(x), atol=1e-3)  # without the scaling the gain matters
+
+
+def rml2016_scale_data(classes: tuple[str, ...], per_class: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """RadioML-2016-style examples at 18 dB, each divided by its sum of magnitudes (10a's 1/128 scale)."""
+    generator, config = torch.Generator().manual_seed(seed), SynthConfig.rml2016()
+    examples = [apply_channel(modulate(name, per_class, 128, generator=generator, config=config.modulation), 18.0,
+                              config.channel, generator=generator) for name in classes]
+    return normalize(torch.cat(examples), "sum_abs"), torch.arange(len(classes)).repeat_interleave(per_class)
+
+
+def test_vtcnn2_leaves_chance_on_data_at_the_rml2016_scale():
+    classes = ("BPSK", "AM-DSB", "GFSK")
+    train_x, train_y = rml2016_scale_data(classes, 64, seed=0)
+    test_x, test_y = rml2016_scale_data(classes, 32, seed=1)
+    assert abs(train_x.abs().mean().item() - 1 / 128) < 1e-6
+    accuracy = {}
+    for unit_power in (True, False):
+        torch.manual_seed(0)
+        model = VTCNN2(list(classes), 128, drop_rate=0.0, unit_power=unit_power)
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        order = torch.Generator().manual_seed(0)
+        for _ in range(40):
+            batch = torch.randperm(len(train_y), generator=order)[:64]
+            loss = torch.nn.functional.cross_entropy(model(train_x[batch]), train_y[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        with torch.no_grad():
+            accuracy[unit_power] = (model.eval()(test_x).argmax(dim=1) == test_y).double().mean().item()
+    assert accuracy[True] >= 0.6  # 0.74 when written; chance is 1/3
+    assert accuracy[False] < 0.45  # raw IQ at this scale: the old defect, stuck at chance
 
 
 @pytest.mark.parametrize("name,samples", [("vtcnn2", 128), ("radioml_resnet", 128)])
@@ -67,6 +122,20 @@ def test_save_load_round_trip(tmp_path, name, samples):
     x = iq(2, samples)
     assert again.classes == CLASSES_11 and type(again) is type(model)
     assert torch.equal(model(x), again(x))
+
+
+@pytest.mark.parametrize("name,samples", [("vtcnn2", 128), ("radioml_resnet", 128)])
+def test_a_config_saved_before_unit_power_loads_with_the_scaling_on(tmp_path, name, samples):
+    model = create_model(name, classes=CLASSES_11, num_samples=samples).eval()
+    save(model, tmp_path / "m")
+    path = tmp_path / "m" / "config.json"
+    meta = json.loads(path.read_text())
+    assert meta["config"].pop("unit_power") is True
+    path.write_text(json.dumps(meta))
+    x = iq(2, samples)
+    assert load(tmp_path / "m").unit_power and torch.equal(load(tmp_path / "m").eval()(x), model(x))
+    raw = load(tmp_path / "m", unit_power=False).eval()  # the old raw-IQ behaviour, on request
+    assert not raw.unit_power and not torch.allclose(raw(x / 128), model(x), atol=1e-3)
 
 
 @pytest.mark.parametrize("model", [VTCNN2(CLASSES_11, 128), RadioMLResNet(CLASSES_11, 128)],
@@ -92,3 +161,5 @@ def test_bad_construction():
         VTCNN2(["a", "a"], 128)
     with pytest.raises(ValueError, match="sequence of class names"):
         VTCNN2("ab", 128)
+    with pytest.raises(ValueError, match="unit_power must be True or False"):
+        RadioMLResNet(CLASSES_11, 128, unit_power="yes")

@@ -2,10 +2,25 @@
 (O'Shea, Roy & Clancy 2018), for side-by-side comparison with the spectrogram AlexNet.
 
 Both take complex64 IQ ``[B, N]`` (``N == num_samples``) and return logits ``[B, len(classes)]`` (the
-papers' final softmax is left to the loss / to ``softmax`` at prediction time). Inside, the IQ is split
-into its real and imaginary parts as two rows, ``[B, 2, N]`` float32 with row 0 = I and row 1 = Q: the
-"2 x N" input both papers use. Both are registered (``create_model("vtcnn2", classes=..., num_samples=...)``)
-and saveable with :func:`rfnet.models.save`; ``.classes`` holds the class names.
+papers' final softmax is left to the loss / to ``softmax`` at prediction time). Inside, each example is
+first scaled to unit average power (``unit_power=True``, the default; see below), then split into its
+real and imaginary parts as two rows, ``[B, 2, N]`` float32 with row 0 = I and row 1 = Q: the "2 x N"
+input both papers use. Both are registered (``create_model("vtcnn2", classes=..., num_samples=...)``) and
+saveable with :func:`rfnet.models.save`; ``.classes`` holds the class names.
+
+**Gain invariance.** Datasets disagree on amplitude: RadioML 2016.10a divides each example by the sum of
+its magnitudes (mean ``|x|`` = 1/128 at 128 samples, power ~1/128^2), RML2018.01A is at unit power, a
+SigMF recording is at whatever level the receiver gave. On raw IQ a network initialised for unit-scale
+inputs sees the 1/128 scale as almost all zeros and stays at chance. So the first step of ``forward``,
+after the input check, divides each example by ``sqrt(mean |x|^2)``
+(:func:`rfnet.dsp.features.to_unit_power`; an all-zero example stays zero, never NaN), which makes
+``model(g * x) == model(x)`` for every gain ``g > 0`` up to float rounding.
+
+**Saved models from before the switch.** ``unit_power`` is part of ``config`` (and of ``config.json``).
+A ``config.json`` written before it existed has no such key and loads with the default, ``True``: such
+models were trained either on unit-power examples (rfnet's demo data, RML2018-style presets), for which
+the scaling is the identity up to rounding, or at the 1/128 scale, where they sat at chance. The exact
+old behaviour stays one override away: ``rfnet.models.load(folder, unit_power=False)``.
 """
 
 from __future__ import annotations
@@ -16,6 +31,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from rfnet.dsp.features import to_unit_power
 from rfnet.dsp.power import check_iq
 
 from .registry import register_model
@@ -34,8 +50,15 @@ def check_class_names(classes: Sequence[str]) -> list[str]:
     return names
 
 
-def iq_rows(iq: torch.Tensor, arch: str, num_samples: int) -> torch.Tensor:
-    """Complex64 IQ ``[B, num_samples]`` → float32 ``[B, 2, num_samples]`` (I row, Q row).
+def _check_flag(arch: str, name: str, value: bool) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{arch}: {name} must be True or False, got {value!r}")
+    return value
+
+
+def iq_rows(iq: torch.Tensor, arch: str, num_samples: int, unit_power: bool) -> torch.Tensor:
+    """Complex64 IQ ``[B, num_samples]`` → float32 ``[B, 2, num_samples]`` (I row, Q row), each example
+    scaled to unit average power first when ``unit_power`` is true.
 
     Raises ``ValueError`` naming the expected shape for anything else (or NaN / infinite samples).
     """
@@ -43,6 +66,8 @@ def iq_rows(iq: torch.Tensor, arch: str, num_samples: int) -> torch.Tensor:
             and iq.shape[1] == num_samples and iq.shape[0] > 0:
         if not torch.compiler.is_compiling():
             check_iq(iq)
+        if unit_power:
+            iq = to_unit_power(iq)
         return torch.view_as_real(iq).transpose(1, 2)
     got = f"{iq.dtype} {tuple(iq.shape)}" if isinstance(iq, torch.Tensor) else type(iq).__name__
     raise ValueError(f"{arch} expects IQ as complex64 [batch, {num_samples}]; got {got}")
@@ -69,6 +94,8 @@ class VTCNN2(nn.Module):
     convs without the padding (128 → 126 → 124, flatten 9,920) would give 2,666,587.
 
     ``drop_rate`` is the dropout probability after each of the three hidden layers (0.5 in the paper).
+    ``unit_power``: scale each example to unit average power before the first layer, making the model
+    gain-invariant (module docstring; the notebook feeds 10a's 1/128-scale IQ unscaled).
     """
 
     arch = "vtcnn2"
@@ -77,14 +104,16 @@ class VTCNN2(nn.Module):
     hidden_units = 256
     padding = (0, 2)  # rows, columns zero-padded on each side before each conv
 
-    def __init__(self, classes: Sequence[str], num_samples: int = 128, drop_rate: float = 0.5) -> None:
+    def __init__(self, classes: Sequence[str], num_samples: int = 128, drop_rate: float = 0.5,
+                 unit_power: bool = True) -> None:
         super().__init__()
         names = check_class_names(classes)
         if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
             raise ValueError(f"vtcnn2: num_samples must be a positive int, got {num_samples!r}")
         self.classes = names
         self.num_samples = num_samples
-        self.config = dict(classes=names, num_samples=num_samples, drop_rate=drop_rate)
+        self.unit_power = _check_flag(self.arch, "unit_power", unit_power)
+        self.config = dict(classes=names, num_samples=num_samples, drop_rate=drop_rate, unit_power=unit_power)
         # Each conv pads 2 columns per side and its 3-wide kernel takes 2 off: N → N + 2 → N + 4.
         flat_width = self.conv2_filters * (num_samples + 4)
         self.features = nn.Sequential(OrderedDict(
@@ -104,7 +133,7 @@ class VTCNN2(nn.Module):
 
     def forward(self, iq: torch.Tensor) -> torch.Tensor:
         """Complex64 IQ ``[B, num_samples]`` → logits float32 ``[B, len(classes)]``."""
-        rows = iq_rows(iq, self.arch, self.num_samples)
+        rows = iq_rows(iq, self.arch, self.num_samples, self.unit_power)
         return self.classifier(torch.flatten(self.features(rows.unsqueeze(1)), 1))
 
 
@@ -163,7 +192,9 @@ class RadioMLResNet(nn.Module):
     figures describe and report its true count.
 
     ``num_samples`` must be a multiple of 64 (six halvings); ``drop_rate`` is the alpha-dropout
-    probability (the paper does not give it; 0.3 here).
+    probability (the paper does not give it; 0.3 here). ``unit_power``: scale each example to unit
+    average power before the first layer, making the model gain-invariant (module docstring; RML2018.01A,
+    the paper's data, is already at unit power, so there it changes nothing).
     """
 
     arch = "radioml_resnet"
@@ -172,7 +203,8 @@ class RadioMLResNet(nn.Module):
     kernel_size = 3
     hidden_units = 128
 
-    def __init__(self, classes: Sequence[str], num_samples: int = 1024, drop_rate: float = 0.3) -> None:
+    def __init__(self, classes: Sequence[str], num_samples: int = 1024, drop_rate: float = 0.3,
+                 unit_power: bool = True) -> None:
         super().__init__()
         names = check_class_names(classes)
         step = 2**self.num_stacks
@@ -182,7 +214,8 @@ class RadioMLResNet(nn.Module):
                              f"({self.num_stacks} max-pools of 2), got {num_samples!r}")
         self.classes = names
         self.num_samples = num_samples
-        self.config = dict(classes=names, num_samples=num_samples, drop_rate=drop_rate)
+        self.unit_power = _check_flag(self.arch, "unit_power", unit_power)
+        self.config = dict(classes=names, num_samples=num_samples, drop_rate=drop_rate, unit_power=unit_power)
         self.stacks = nn.Sequential(*(
             ResidualStack(2 if i == 0 else self.filters, self.filters, self.kernel_size)
             for i in range(self.num_stacks)
@@ -203,5 +236,5 @@ class RadioMLResNet(nn.Module):
 
     def forward(self, iq: torch.Tensor) -> torch.Tensor:
         """Complex64 IQ ``[B, num_samples]`` → logits float32 ``[B, len(classes)]``."""
-        rows = iq_rows(iq, self.arch, self.num_samples)
+        rows = iq_rows(iq, self.arch, self.num_samples, self.unit_power)
         return self.classifier(torch.flatten(self.stacks(rows), 1))
