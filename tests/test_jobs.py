@@ -214,3 +214,43 @@ def test_saved_alexnet_backbone_gets_a_new_head_and_frozen_layers_stay_put(datas
             assert after[key].shape[0] == len(CLASSES)
         else:  # conv1 ... fc7 frozen: bit for bit the saved backbone
             torch.testing.assert_close(after[key], value, rtol=0, atol=0)
+
+
+def test_job_json_records_the_recipe_values_it_trained_with(run):
+    record = json.loads((run / "job.json").read_text())
+    job, recipe = record["job"], record["recipe"]
+    assert (job["lr"], job["weight_decay"]) == (1e-3, 0.0)  # VT-CNN2's notebook: Keras Adam defaults
+    assert (job["epochs"], job["batch_size"]) == (1, 16)  # given on the command line
+    assert recipe["batch_size"] == 1024 and recipe["epochs"] == 100 and recipe["early_stopping_patience"] == 5
+    assert "RML2016.10a_VTCNN2_example.ipynb" in recipe["source"]
+
+
+def test_each_model_gets_its_recipe_unless_the_job_sets_a_value():
+    from types import SimpleNamespace
+
+    from rfnet.jobs.finetune import FinetuneJob, resolve_recipe
+
+    expected = {"spectrogram_classifier": (3e-4, 0.01, 64, 10, None), "vtcnn2": (1e-3, 0.0, 1024, 100, 5),
+                "radioml_resnet": (1e-3, 0.0, 1024, 100, 5)}
+    for arch, (lr, weight_decay, batch_size, epochs, patience) in expected.items():
+        job, recipe = resolve_recipe(FinetuneJob(data="d", out="o"), SimpleNamespace(arch=arch))
+        assert (job.lr, job.weight_decay, job.batch_size, job.epochs) == (lr, weight_decay, batch_size, epochs)
+        assert recipe.early_stopping_patience == patience
+    job, _ = resolve_recipe(FinetuneJob(data="d", out="o", lr=0.01, epochs=3), SimpleNamespace(arch="vtcnn2"))
+    assert (job.lr, job.weight_decay, job.batch_size, job.epochs) == (0.01, 0.0, 1024, 3)
+
+
+@pytest.mark.usefixtures("one_thread")
+@pytest.mark.parametrize("model", ["vtcnn2", "radioml_resnet"])
+def test_seed_fixes_the_starting_weights_of_the_baselines(datasets, model):
+    from rfnet.jobs import DataSpec, FinetuneJob, open_data
+    from rfnet.jobs.finetune import build_model
+
+    data = open_data(DataSpec(str(datasets["train.pkl"])))
+
+    def weights(seed: int) -> dict[str, torch.Tensor]:
+        return build_model(FinetuneJob(data="d", out="o", model=model, seed=seed), data)[0].state_dict()
+
+    first, again, other = weights(3), weights(3), weights(4)
+    assert all(torch.equal(first[key], again[key]) for key in first)
+    assert all(not torch.equal(first[key], other[key]) for key in first if key.endswith("weight"))

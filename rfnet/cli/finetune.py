@@ -7,14 +7,36 @@ import argparse
 from .options import DATA_HELP, add_snr_range, class_list, interrupted_run, snr_range
 
 
+class RecipeDefaultsHelpFormatter(argparse.HelpFormatter):
+    """Help that appends each model's recipe value to the recipe options (--lr, --weight-decay,
+    --batch-size, --epochs), read from :data:`rfnet.jobs.recipes.RECIPES` only when help is shown, so that
+    building the parser (every ``rfnet`` call) does not import the jobs."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        from rfnet.jobs.recipes import RECIPE_OPTIONS, RECIPES
+
+        if action.dest not in RECIPE_OPTIONS:
+            return action.help
+        values = ", ".join(f"{name} {getattr(recipe, action.dest):g}" for name, recipe in RECIPES.items())
+        extra = ""
+        if action.dest == "epochs":
+            extra = "; early-stopping patience, epochs without a new best validation accuracy: " + ", ".join(
+                f"{name} {recipe.early_stopping_patience}" for name, recipe in RECIPES.items()
+                if recipe.early_stopping_patience is not None)
+        return f"{action.help} (default: the model's recipe, {values}{extra})"
+
+
 def add_parser(commands) -> None:
     finetune = commands.add_parser(
         "finetune",
+        formatter_class=RecipeDefaultsHelpFormatter,
         help="train a classifier (AlexNet on spectrograms, or a raw-IQ baseline) and report on the test split",
         description="Split the data 80/10/10 (stratified by class and SNR; SigMF data by recording), train, "
         "keep the best model by validation accuracy (OUT/best), and evaluate it on the test split "
         "(OUT/report: metrics.json and figures, temperature fitted on the validation split). "
-        "Ctrl-C and --resume continue an interrupted run.",
+        "Each model trains with its own recipe (rfnet.jobs.recipes) unless --lr, --weight-decay, --batch-size "
+        "or --epochs say otherwise: AlexNet with rfnet's fine-tuning default, VT-CNN2 and the RadioML ResNet "
+        "with Adam, as their papers did, and early stopping. Ctrl-C and --resume continue an interrupted run.",
     )
     finetune.add_argument("--data", required=True, help=DATA_HELP)
     finetune.add_argument("--out", required=True, help="run folder (checkpoint, best/, metrics.jsonl, report/)")
@@ -24,15 +46,16 @@ def add_parser(commands) -> None:
                           "its head is replaced if its classes differ from the data's)")
     finetune.add_argument("--model", default="alexnet", choices=["alexnet", "alexnet_tv", "vtcnn2", "radioml_resnet"],
                           help="with --backbone scratch: AlexNet on spectrograms (paper or torchvision layout, "
-                          "PyTorch default init) or a baseline on raw IQ (default alexnet)")
+                          "He init) or a baseline on raw IQ (default alexnet)")
     finetune.add_argument("--freeze-up-to", metavar="LAYER",
                           help="freeze the AlexNet backbone up to and including this layer (conv1 ... fc7)")
-    finetune.add_argument("--lr", type=float, default=3e-4, help="AdamW learning rate (default 3e-4)")
+    finetune.add_argument("--lr", type=float, help="AdamW learning rate")
     finetune.add_argument("--lr-backbone", type=float, help="learning rate of conv1-fc7 (default --lr)")
     finetune.add_argument("--lr-head", type=float, help="learning rate of fc8, the new head (default --lr)")
-    finetune.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay (default 0.01)")
-    finetune.add_argument("--epochs", type=int, default=10)
-    finetune.add_argument("--batch-size", type=int, default=64)
+    finetune.add_argument("--weight-decay", type=float,
+                          help="AdamW decoupled weight decay, 0 = Adam")
+    finetune.add_argument("--epochs", type=int, help="most epochs to train")
+    finetune.add_argument("--batch-size", type=int, help="examples per step")
     add_snr_range(finetune)
     finetune.add_argument("--classes", help="comma-separated class subset, in label order")
     finetune.add_argument("--per-class-snr", type=int, help="synthetic presets: examples per (class, SNR)")

@@ -8,6 +8,11 @@ train / validation / test indices), the engine's ``checkpoint.pt``, ``best/`` an
 ``report/`` (:func:`rfnet.evaluation.write_report` of the best model on the test split, with a
 temperature fitted on the validation split). A preset is generated into ``data.h5`` there.
 
+Learning rate, weight decay, batch size and epochs left ``None`` come from the model's
+:class:`~rfnet.jobs.recipes.TrainingRecipe` (:data:`~rfnet.jobs.recipes.RECIPES`: AlexNet's fine-tuning
+default, the RadioML papers' recipes for the baselines, with their early stopping); ``job.json`` records
+the resolved values and the recipe.
+
 ``adv_train`` (``--adv-train pgd --adv-psr -10``) trains adversarially: every training batch is replaced by
 its adversarial version at that PSR (:func:`rfnet.robustness.adversarial_training.make_adversary`);
 validation and the test report stay clean (``rfnet robustness`` measures the defence).
@@ -17,7 +22,8 @@ Which model trains:
 - ``--backbone scratch`` (default): a fresh model named by ``--model``. ``alexnet`` / ``alexnet_tv`` are
   spectrogram classifiers (front end + AlexNet) with He initialisation (``init="he"``, the scheme that
   leaves chance level fastest from scratch without batch norm);
-  ``vtcnn2`` / ``radioml_resnet`` are the raw-IQ baselines.
+  ``vtcnn2`` / ``radioml_resnet`` are the raw-IQ baselines. Either way the fresh weights are drawn from
+  ``seed``, so the same seed builds the same model.
 - ``--backbone DIR`` holding a saved AlexNet (e.g. an ImageNet run's ``best/``): wrapped by
   :meth:`SpectrogramClassifier.from_backbone`, i.e. its fc8 replaced by a fresh head for the data's
   classes; ``--imagenet-normalize`` for ImageNet-trained weights.
@@ -29,10 +35,12 @@ Which model trains:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +52,7 @@ from rfnet.data.atomic import atomic_output
 from rfnet.dsp.spectrogram import SpectrogramConfig
 from rfnet.jobs.datasets import DataSpec, LabelledData, open_data
 from rfnet.jobs.evaluate import evaluate_split, model_name
+from rfnet.jobs.recipes import RECIPE_OPTIONS, RECIPES, TrainingRecipe
 from rfnet.models import AlexNetBackbone, SpectrogramClassifier, create_model, load, read_config
 from rfnet.robustness.adversarial_training import make_adversary
 from rfnet.train import TrainConfig, Trainer, check_run_folder
@@ -72,7 +81,10 @@ class FinetuneJob:
         lr: base learning rate (AdamW); ``lr_backbone`` (conv1-fc7) and ``lr_head`` (fc8) override it for
             the AlexNet models.
         weight_decay: AdamW's decoupled weight decay.
-        epochs, batch_size: training length and micro-batch (examples).
+        epochs, batch_size: training length (at most: the recipe may stop early) and micro-batch
+            (examples).
+            ``lr``, ``weight_decay``, ``epochs``, ``batch_size``: ``None`` takes the value of the model's
+            recipe (:data:`rfnet.jobs.recipes.RECIPES`), filled in by :func:`resolve_recipe`.
         classes: class subset, in label order; snr_range: ``(low_db, high_db)`` kept for training.
         per_class_snr, synth_snr_range, synth_snr_step_db: size of a generated preset.
         window_samples: samples per window cut from SigMF recordings.
@@ -92,12 +104,12 @@ class FinetuneJob:
     backbone: str = "scratch"
     model: str = "alexnet"
     freeze_up_to: str | None = None
-    lr: float = 3e-4
+    lr: float | None = None
     lr_backbone: float | None = None
     lr_head: float | None = None
-    weight_decay: float = 0.01
-    epochs: int = 10
-    batch_size: int = 64
+    weight_decay: float | None = None
+    epochs: int | None = None
+    batch_size: int | None = None
     classes: tuple[str, ...] | None = None
     snr_range: tuple[float, float] | None = None
     per_class_snr: int | None = None
@@ -149,14 +161,15 @@ def finetune(job: FinetuneJob) -> FinetuneOutcome:
     model, note = build_model(job, data)
     if note:
         print(note, flush=True)
+    job, recipe = resolve_recipe(job, model)
     groups = _param_groups(job, model)
     config = TrainConfig(epochs=job.epochs, batch_size=job.batch_size, optimizer="adamw", lr=job.lr,
-                         weight_decay=job.weight_decay, seed=job.seed, device=job.device,
-                         progress_bar=job.progress)
+                         weight_decay=job.weight_decay, early_stopping_patience=recipe.early_stopping_patience,
+                         seed=job.seed, device=job.device, progress_bar=job.progress)
     out.mkdir(parents=True, exist_ok=True)
     trainer = Trainer(model, data.subset(train_idx), data.subset(val_idx), config, out,
                       param_groups=groups, resume=job.resume, adversary=adversary)
-    _write_run_record(out, job, data, (train_idx, val_idx, test_idx))
+    _write_run_record(out, job, recipe, data, (train_idx, val_idx, test_idx))
     result = trainer.fit()
     best = load(result.paths["best"])
     metrics = evaluate_split(best, data.subset(val_idx), data.subset(test_idx), out / REPORT_DIR,
@@ -166,15 +179,26 @@ def finetune(job: FinetuneJob) -> FinetuneOutcome:
                            out / REPORT_DIR)
 
 
+def resolve_recipe(job: FinetuneJob, model: nn.Module) -> tuple[FinetuneJob, TrainingRecipe]:
+    """``job`` with its unset (``None``) recipe options taken from ``model``'s recipe, and that recipe.
+
+    A baseline (``model.arch`` ``vtcnn2`` / ``radioml_resnet``) has its own; every spectrogram classifier
+    (scratch AlexNet, a saved backbone or classifier) trains with AlexNet's.
+    """
+    recipe = RECIPES[model.arch] if model.arch in BASELINE_MODELS else RECIPES["alexnet"]
+    unset = {name: getattr(recipe, name) for name in RECIPE_OPTIONS if getattr(job, name) is None}
+    return dataclasses.replace(job, **unset), recipe
+
+
 def build_model(job: FinetuneJob, data: LabelledData) -> tuple[nn.Module, str | None]:
     """The model to train and, when the saved model's head was replaced, a note saying so."""
     classes = list(data.classes)
     if job.backbone == "scratch":
         if job.model in BASELINE_MODELS:
             _check_alexnet_options(job, job.model)
-            return create_model(job.model, classes=classes, num_samples=data.num_samples), None
-        with torch.random.fork_rng(devices=[]):  # seeded weights, the caller's RNG untouched
-            torch.manual_seed(job.seed)
+            with _seeded(job.seed):
+                return create_model(job.model, classes=classes, num_samples=data.num_samples), None
+        with _seeded(job.seed):
             model = SpectrogramClassifier(classes, _frontend(job, data, job.model), backbone=job.model,
                                           backbone_config={"init": "he"})
         return model, None
@@ -199,6 +223,15 @@ def build_model(job: FinetuneJob, data: LabelledData) -> tuple[nn.Module, str | 
         check_classes(saved, classes)
         return saved, None
     raise ValueError(f"--backbone {folder}: a saved {arch!r}, not an AlexNet backbone or a classifier")
+
+
+@contextlib.contextmanager
+def _seeded(seed: int) -> Iterator[None]:
+    """Inside, torch's global RNG is seeded with ``seed`` (a fresh model's weights are drawn from it);
+    the caller's RNG state is back as it was afterwards."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
 
 
 def _saved_classes(backbone: str) -> list[str] | None:
@@ -236,10 +269,12 @@ def _param_groups(job: FinetuneJob, model: nn.Module) -> list[dict] | None:
     return groups
 
 
-def _write_run_record(out: Path, job: FinetuneJob, data: LabelledData, splits: tuple[np.ndarray, ...]) -> None:
-    """``job.json`` (settings, data source, classes) and ``splits.npz`` (the three index arrays)."""
-    record = {"job": dataclasses.asdict(job), "data_source": data.source, "classes": list(data.classes),
-              "num_examples": len(data), "num_samples": data.num_samples}
+def _write_run_record(out: Path, job: FinetuneJob, recipe: TrainingRecipe, data: LabelledData,
+                      splits: tuple[np.ndarray, ...]) -> None:
+    """``job.json`` (settings with the recipe's values filled in, the recipe, data source, classes) and
+    ``splits.npz`` (the three index arrays)."""
+    record = {"job": dataclasses.asdict(job), "recipe": dataclasses.asdict(recipe), "data_source": data.source,
+              "classes": list(data.classes), "num_examples": len(data), "num_samples": data.num_samples}
     with atomic_output(out / JOB_FILE) as temporary:
         temporary.write_text(json.dumps(record, indent=2) + "\n")
     buffer = io.BytesIO()

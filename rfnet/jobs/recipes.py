@@ -1,0 +1,79 @@
+"""How each ``rfnet finetune --model`` trains when the user does not say: one :class:`TrainingRecipe` per
+model, as data, with its source.
+
+    from rfnet.jobs.recipes import RECIPES
+    RECIPES["vtcnn2"].batch_size   # 1024
+
+Every recipe runs on the engine's ``"adamw"`` optimiser (:mod:`rfnet.train.optim`): with
+``weight_decay=0`` AdamW's update is exactly Adam's (the decay is the only difference), which is what
+both RadioML papers used.
+
+**Early stopping.** Both RadioML recipes stop on the validation *loss* and keep the weights of the best
+validation loss (Keras ``EarlyStopping`` / ``ModelCheckpoint(monitor="val_loss")``). rfnet's engine
+(:class:`rfnet.train.Trainer`) keeps the best model and counts ``early_stopping_patience`` by validation
+*accuracy* instead. Here the patience is applied as the engine counts it; the two criteria usually stop
+within a few epochs of each other, but accuracy can sit on a plateau (e.g. at chance in the first epochs)
+while the loss still falls, and then stops sooner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TrainingRecipe:
+    """The optimiser settings and training length of one model.
+
+    Attributes:
+        lr: Adam / AdamW learning rate.
+        weight_decay: AdamW's decoupled weight decay (0: plain Adam).
+        batch_size: examples per optimiser step.
+        epochs: the most epochs trained.
+        early_stopping_patience: stop after this many epochs without a new best validation accuracy
+            (``None``: train every epoch).
+        source: where the numbers come from.
+    """
+
+    lr: float
+    weight_decay: float
+    batch_size: int
+    epochs: int
+    early_stopping_patience: int | None
+    source: str
+
+
+ALEXNET_FINETUNE = TrainingRecipe(
+    lr=3e-4, weight_decay=0.01, batch_size=64, epochs=10, early_stopping_patience=None,
+    source="rfnet's default for AlexNet on spectrograms (no published recipe for this use): AdamW, "
+    "lr 3e-4, weight decay 0.01, batch 64, 10 epochs",
+)
+
+VTCNN2_NOTEBOOK = TrainingRecipe(
+    lr=1e-3, weight_decay=0.0, batch_size=1024, epochs=100, early_stopping_patience=5,
+    source="the official RadioML 2016 notebook, radioML/examples modulation_recognition/"
+    "RML2016.10a_VTCNN2_example.ipynb (O'Shea, Corgan & Clancy 2016): Keras Adam with its default lr 0.001, "
+    "batch_size 1024, nb_epoch 100, EarlyStopping(monitor='val_loss', patience=5), best weights by val_loss, "
+    "dropout 0.5",
+)
+
+RADIOML_RESNET_2018 = TrainingRecipe(
+    lr=1e-3, weight_decay=0.0, batch_size=1024, epochs=100, early_stopping_patience=5,
+    source="O'Shea, Roy & Clancy, 'Over-the-Air Deep Learning Based Radio Signal Classification', IEEE JSTSP "
+    "12(1), 2018: Adam and categorical cross-entropy, trained until the validation loss stops improving; "
+    "the paper gives no learning rate, batch size, epoch cap or patience, so those are the same group's "
+    "RadioML 2016 notebook values (Adam default lr 0.001, batch 1024, at most 100 epochs, patience 5)",
+)
+
+RECIPES: dict[str, TrainingRecipe] = {
+    "alexnet": ALEXNET_FINETUNE,
+    "alexnet_tv": ALEXNET_FINETUNE,
+    "vtcnn2": VTCNN2_NOTEBOOK,
+    "radioml_resnet": RADIOML_RESNET_2018,
+}
+"""``rfnet finetune --model`` name → its recipe. A saved AlexNet backbone or spectrogram classifier given
+as ``--backbone`` trains with AlexNet's, a saved baseline with its own."""
+
+RECIPE_OPTIONS = ("lr", "weight_decay", "batch_size", "epochs")
+"""The recipe fields a job (and ``rfnet finetune``'s ``--lr``, ``--weight-decay``, ``--batch-size``,
+``--epochs``) may override; ``None`` there means the recipe's value."""
