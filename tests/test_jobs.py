@@ -254,3 +254,12 @@ def test_seed_fixes_the_starting_weights_of_the_baselines(datasets, model):
     first, again, other = weights(3), weights(3), weights(4)
     assert all(torch.equal(first[key], again[key]) for key in first)
     assert all(not torch.equal(first[key], other[key]) for key in first if key.endswith("weight"))
+
+
+def test_finetune_help_lists_each_models_recipe(capsys):
+    with pytest.raises(SystemExit):
+        main(["finetune", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for shown in ("alexnet 0.0003", "vtcnn2 0.001", "alexnet 64", "radioml_resnet 1024", "vtcnn2 100",
+                  "alexnet 0.01", "patience, epochs without a new best validation accuracy: vtcnn2 5"):
+        assert shown in text
