@@ -22,8 +22,8 @@ Which model trains:
 - ``--backbone scratch`` (default): a fresh model named by ``--model``. ``alexnet`` / ``alexnet_tv`` are
   spectrogram classifiers (front end + AlexNet) with He initialisation (``init="he"``, the scheme that
   leaves chance level fastest from scratch without batch norm);
-  ``vtcnn2`` / ``radioml_resnet`` are the raw-IQ baselines. Either way the fresh weights are drawn from
-  ``seed``, so the same seed builds the same model.
+  ``vtcnn2`` / ``radioml_resnet`` are the raw-IQ baselines. Fresh weights (a scratch model, a new head)
+  are always drawn from ``seed``, so the same seed builds the same model.
 - ``--backbone DIR`` holding a saved AlexNet (e.g. an ImageNet run's ``best/``): wrapped by
   :meth:`SpectrogramClassifier.from_backbone`, i.e. its fc8 replaced by a fresh head for the data's
   classes; ``--imagenet-normalize`` for ImageNet-trained weights.
@@ -208,12 +208,14 @@ def build_model(job: FinetuneJob, data: LabelledData) -> tuple[nn.Module, str | 
     arch = read_config(folder)["arch"]
     saved = load(folder)
     if isinstance(saved, AlexNetBackbone):
-        model = SpectrogramClassifier.from_backbone(saved, classes, _frontend(job, data, saved.arch))
+        with _seeded(job.seed):  # the fresh head
+            model = SpectrogramClassifier.from_backbone(saved, classes, _frontend(job, data, saved.arch))
         return model, None
     if isinstance(saved, SpectrogramClassifier):
         if list(saved.classes) == classes:
             return saved, None
-        model = SpectrogramClassifier.from_backbone(saved.backbone, classes, saved.frontend.config)
+        with _seeded(job.seed):
+            model = SpectrogramClassifier.from_backbone(saved.backbone, classes, saved.frontend.config)
         return model, (f"--backbone {folder}: its classes {list(saved.classes)} are not the data's {classes}; "
                        "keeping its backbone and front end, with a new head for the data's classes")
     if arch in BASELINE_MODELS:
