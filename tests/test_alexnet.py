@@ -194,3 +194,92 @@ def test_he_initialisation_statistics():
         assert abs(w.std().item() - expected) < expected * 0.05, name
         assert torch.all(layers[name].bias == 0)
     assert abs(layers["fc8"].weight.std().item() - 0.01) < 0.01 * 0.05
+
+
+def unfolded(model, x):
+    """The network as written: pool5 → average pool to 6x6 → flatten → the full 9216-input fc6 → ..."""
+    return model.forward_head(model.forward_features(x))
+
+
+def fc_flops(model, x):
+    """FLOPs of the matrix products (fc6, fc7, fc8) in one forward pass of ``x``."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(x)
+    return sum(n for op, n in counter.get_flop_counts()["Global"].items() if "mm" in str(op))
+
+
+@pytest.mark.parametrize("size, pool5", [(67, 1), (99, 2), (131, 3)])
+@pytest.mark.parametrize("arch", ["alexnet", "alexnet_tv"])
+def test_fc6_folded_with_the_pool_is_the_unfolded_network_at_a_fraction_of_the_cost(arch, size, pool5):
+    torch.manual_seed(0)
+    model = create_model(arch, num_classes=5).double().eval()
+    x = torch.randn(2, 3, size, size, dtype=torch.float64)
+    assert model.forward_intermediates(x, ["pool5"])["pool5"].shape[-2:] == (pool5, pool5)
+    torch.testing.assert_close(model(x), unfolded(model, x), rtol=1e-10, atol=1e-12)
+    fc7_fc8 = 2 * 2 * (4096 * 4096 + 4096 * 5)
+    fold = 2 * 4096 * 256 * 36 * pool5**2  # once per batch: fc6's weight times the pool's matrix
+    assert fc_flops(model, x) == 2 * 2 * 4096 * 256 * pool5**2 + fold + fc7_fc8  # fc6 on the maps, not copies
+    intermediates = model.forward_intermediates(x, ["fc6", "fc8"])
+    torch.testing.assert_close(intermediates["fc8"], model(x), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("size", [67, 131])
+def test_paper_fold_is_the_same_function_in_training_dropout_and_gradients_included(size):
+    torch.manual_seed(0)
+    model = AlexNet(num_classes=5, init="he").double().train()  # dropout 0.5 after fc6 and fc7
+    x = torch.randn(3, 3, size, size, dtype=torch.float64)
+    grads = []
+    for forward in (model, lambda images: unfolded(model, images)):
+        torch.manual_seed(7)  # the same dropout masks for both
+        logits = forward(x)
+        model.zero_grad()
+        torch.nn.functional.cross_entropy(logits, torch.tensor([0, 3, 4])).backward()
+        grads.append((logits.detach(), {name: p.grad.clone() for name, p in model.named_parameters()}))
+    (folded_logits, folded), (reference_logits, reference) = grads
+    torch.testing.assert_close(folded_logits, reference_logits, rtol=1e-10, atol=1e-12)
+    assert folded["classifier.fc6.weight"].abs().max() > 0
+    for name in reference:
+        torch.testing.assert_close(folded[name], reference[name], rtol=1e-9, atol=1e-12, msg=name)
+
+
+def test_torchvision_layout_is_not_folded_while_dropout_acts_on_fc6s_input():
+    torch.manual_seed(0)
+    model = AlexNetTV(num_classes=5).train()
+    x = torch.randn(2, 3, 67, 67)
+    torch.manual_seed(3)
+    trained = model(x)
+    torch.manual_seed(3)
+    torch.testing.assert_close(trained, unfolded(model, x), rtol=0, atol=0)  # the unfolded path itself
+    assert fc_flops(model.train(), x) == 2 * 2 * (4096 * 9216 + 4096 * 4096 + 4096 * 5)
+    assert fc_flops(AlexNetTV(num_classes=5, drop_rate=0.0).train(), x) < 2 * 2 * 4096 * 9216  # no dropout: folded
+
+
+@pytest.mark.parametrize("arch, size", [("alexnet", 227), ("alexnet", 163), ("alexnet_tv", 224)])
+def test_at_and_above_the_native_size_nothing_is_folded_and_results_are_bit_identical(arch, size):
+    torch.manual_seed(0)
+    model = create_model(arch, num_classes=5).eval()
+    x = torch.randn(2, 3, size, size)
+    torch.testing.assert_close(model(x), unfolded(model, x), rtol=0, atol=0)
+    assert fc_flops(model, x) == 2 * 2 * (4096 * 9216 + 4096 * 4096 + 4096 * 5)
+
+
+def test_the_fold_leaves_parameters_and_state_dict_keys_as_they_were(paper, tv):
+    convs = [f"features.{name}.{p}" for name in ("conv1", "conv2", "conv3", "conv4", "conv5") for p in ("weight", "bias")]
+    fcs = [f"classifier.{name}.{p}" for name in ("fc6", "fc7", "fc8") for p in ("weight", "bias")]
+    assert list(paper.state_dict()) == convs + fcs
+    tv_keys = [f"features.{i}.{p}" for i in (0, 3, 6, 8, 10) for p in ("weight", "bias")]
+    assert list(tv.state_dict()) == tv_keys + [f"classifier.{i}.{p}" for i in (1, 4, 6) for p in ("weight", "bias")]
+    assert paper.state_dict()["classifier.fc6.weight"].shape == (4096, 9216)
+
+
+def test_a_hook_on_fc6_sees_every_call_so_the_fold_steps_aside():
+    model = AlexNet(num_classes=5).eval()
+    x = torch.randn(2, 3, 67, 67)
+    seen = []
+    handle = model.classifier.fc6.register_forward_hook(lambda module, args, out: seen.append(args[0].shape))
+    hooked = model(x)
+    handle.remove()
+    assert seen == [(2, 9216)]
+    torch.testing.assert_close(hooked, unfolded(model, x), rtol=0, atol=0)

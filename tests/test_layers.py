@@ -1,7 +1,10 @@
 import pytest
 import torch
 
+import torch.nn.functional as F
+
 from rfnet.models import TowerLocalResponseNorm
+from rfnet.models.layers import adaptive_pool_matrix, fold_adaptive_pool, folded_pool_linear, pool_fold_pays
 
 
 def lrn_by_the_formula(a, n, k, alpha_prime, beta):
@@ -46,3 +49,39 @@ def test_lrn_windows_stay_inside_each_tower():
 def test_lrn_rejects_channels_that_do_not_split_into_towers():
     with pytest.raises(ValueError, match="cannot be split into 2 towers"):
         TowerLocalResponseNorm(towers=2)(torch.randn(1, 5, 3, 3))
+
+
+@pytest.mark.parametrize("height, width", [(1, 1), (2, 3), (4, 5), (9, 7)])
+def test_pool_matrix_is_the_adaptive_average_pool(height, width):
+    maps = torch.randn(2, 3, height, width, dtype=torch.float64)
+    matrix = adaptive_pool_matrix(height, width, 6, dtype=torch.float64)
+    assert matrix.shape == (36, height * width)
+    pooled = (maps.flatten(2) @ matrix.T).view(2, 3, 6, 6)
+    torch.testing.assert_close(pooled, F.adaptive_avg_pool2d(maps, 6), rtol=0, atol=1e-15)
+
+
+def test_a_copying_pools_matrix_picks_one_cell_per_pooled_cell():
+    matrix = adaptive_pool_matrix(2, 2, 6)
+    assert set(matrix.unique().tolist()) == {0.0, 1.0} and torch.all(matrix.sum(1) == 1)
+    assert matrix[0].tolist() == [1, 0, 0, 0] and matrix[35].tolist() == [0, 0, 0, 1]
+    assert torch.all(adaptive_pool_matrix(1, 1, 6) == 1)
+
+
+def test_the_fold_pays_up_to_a_quarter_of_the_pooled_cells():
+    assert [pool_fold_pays(n, n, 6) for n in range(1, 8)] == [True, True, True, False, False, False, False]
+    assert pool_fold_pays(1, 9, 6) and not pool_fold_pays(2, 5, 6)
+
+
+@pytest.mark.parametrize("height, width", [(1, 1), (2, 2), (3, 1), (5, 5)])
+def test_folded_linear_equals_pool_then_linear_and_gradients_reach_the_full_weight(height, width):
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(4 * 36, 7).double()
+    maps = torch.randn(3, 4, height, width, dtype=torch.float64, requires_grad=True)
+    folded = folded_pool_linear(maps, linear, 6)
+    folded_grads = torch.autograd.grad(folded.square().sum(), [maps, linear.weight, linear.bias])
+    pooled = linear(F.adaptive_avg_pool2d(maps, 6).flatten(1))
+    pooled_grads = torch.autograd.grad(pooled.square().sum(), [maps, linear.weight, linear.bias])
+    torch.testing.assert_close(folded, pooled, rtol=1e-12, atol=1e-12)
+    for mine, reference in zip(folded_grads, pooled_grads):
+        torch.testing.assert_close(mine, reference, rtol=1e-12, atol=1e-12)
+    assert fold_adaptive_pool(linear.weight, height, width, 6).shape == (7, 4 * height * width)

@@ -31,9 +31,10 @@ def test_each_tower_holds_half_the_kernels_of_every_layer(single):
     assert total == sum(p.numel() for p in single.parameters())
 
 
-def test_split_outputs_and_gradients_equal_the_single_device_net(single):
+@pytest.mark.parametrize("size", [SIZE, 163])  # fc6 folded with the pool (2x2 pool5 map), and not (4x4)
+def test_split_outputs_and_gradients_equal_the_single_device_net(single, size):
     split = TwoTowerAlexNet.from_single(single).double()
-    x = torch.randn(3, 3, SIZE, SIZE, dtype=torch.float64)
+    x = torch.randn(3, 3, size, size, dtype=torch.float64)
     target = torch.tensor([0, 3, 4])
 
     single.zero_grad()
@@ -74,7 +75,7 @@ def test_activations_cross_only_into_conv3_and_the_fc_layers(single, monkeypatch
     maps = (128, 5, 5)  # own conv2 maps after pool2 at 99x99
     assert crossings == [
         [maps, maps], [maps, maps],                       # into conv3, on each tower
-        [(4608,), (4608,)], [(4608,), (4608,)],           # into fc6
+        [(128, 2, 2), (128, 2, 2)], [(128, 2, 2), (128, 2, 2)],  # into fc6: pool5's maps, not 9x copies
         [(2048,), (2048,)], [(2048,), (2048,)],           # into fc7
         [(2048,), (2048,)], [(2048,), (2048,)],           # into fc8
         [(3,), (2,)],                                     # the logits, gathered on devices[0]

@@ -3,6 +3,11 @@
 Both share a timm-style backbone API (:class:`AlexNetBackbone`): ``forward_features``, ``forward_head``,
 ``num_features``, ``reset_classifier``, ``freeze`` and ``forward_intermediates``, with layers named
 as in the paper: ``conv1 relu1 norm1 pool1 conv2 ... pool5 avgpool fc6 relu6 drop6 fc7 relu7 drop7 fc8``.
+
+Below the native size pool5's map is smaller than 6x6 and the average pool only copies it (1x1 at 67x67
+pixels: 256 numbers copied 36 times into fc6's 9,216 inputs). ``forward`` then folds the pool into fc6
+(:func:`~rfnet.models.layers.folded_pool_linear`): the same function at a fraction of fc6's cost, with the
+same parameters and state dict.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .layers import TowerLocalResponseNorm
+from .layers import TowerLocalResponseNorm, folded_pool_linear, pool_fold_pays
 from .registry import register_model
 from .weights import load_checked_state_dict
 
@@ -91,6 +96,15 @@ class AlexNetBackbone(nn.Module):
     Shapes: images float ``[B, in_chans, H, W]`` with ``H, W >= min_input_size``;
     ``forward_features`` → ``[B, 256, 6, 6]`` (adaptive average pooling makes it 6x6 for any input
     size; at the native size the pooling is the identity); ``forward_head`` → logits ``[B, num_classes]``.
+
+    ``forward`` (and ``forward_intermediates`` from fc6 on) compute ``forward_head(forward_features(x))``,
+    but where pool5's map is small (:func:`~rfnet.models.layers.pool_fold_pays`: 1x1 to 3x3, inputs of 67
+    to 162 pixels for the paper's layout) fc6 reads that map through its weight folded with the pool
+    (:func:`~rfnet.models.layers.folded_pool_linear`), computed from ``fc6.weight`` on each call: equal up
+    to float rounding, gradients flow to the real 4096 x 9216 weight, the state dict is unchanged, and
+    fc6 costs 1/36 (1x1) to 1/4 (3x3) of its pooled product. No fold when dropout acts on fc6's input in
+    training (torchvision's layout: each of the pooled copies gets its own mask, which the fold cannot
+    reproduce), nor when a forward hook watches ``avgpool`` or fc6 (the folded path calls neither).
     """
 
     arch: str
@@ -154,7 +168,24 @@ class AlexNetBackbone(nn.Module):
         return self.classifier(flat)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
+        """Images ``[B, in_chans, H, W]`` → logits ``[B, num_classes]``, through the fold where it applies."""
+        self.check_input(x)
+        maps = self.features(x)
+        if not self._fc6_folds(maps):
+            return self.forward_head(self.avgpool(maps))
+        fc6_index = self.classifier_names.index("fc6")
+        x = folded_pool_linear(maps, self.classifier[fc6_index], POOLED_SIZE)
+        for layer in list(self.classifier)[fc6_index + 1 :]:
+            x = layer(x)
+        return x
+
+    def _fc6_folds(self, maps: torch.Tensor) -> bool:
+        """Whether fc6 reads pool5's ``maps`` ``[B, 256, h, w]`` through its folded weight (see the class docstring)."""
+        fc6_index = self.classifier_names.index("fc6")
+        fc6 = self.classifier[fc6_index]
+        input_dropped = any(layer.training and layer.p > 0 for layer in list(self.classifier)[:fc6_index])
+        watched = any(layer._forward_hooks or layer._forward_pre_hooks for layer in (self.avgpool, fc6))
+        return pool_fold_pays(*maps.shape[-2:], POOLED_SIZE) and not input_dropped and not watched
 
     def reset_classifier(self, num_classes: int) -> None:
         """Replace fc8 with a fresh ``4096 → num_classes`` layer (an identity when ``num_classes`` is 0)."""
@@ -192,18 +223,25 @@ class AlexNetBackbone(nn.Module):
     def forward_intermediates(self, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
         """Outputs of the named layers (e.g. ``["conv1", "pool5", "fc7"]``) for images ``x``.
 
-        Conv-side outputs are ``[B, C, H, W]``; from ``fc6`` on they are ``[B, units]``. The forward
-        pass stops after the last layer asked for.
+        Conv-side outputs are ``[B, C, H, W]``; from ``fc6`` on they are ``[B, units]``, computed as
+        ``forward`` computes them (fc6 through the fold where it applies). The forward pass stops after
+        the last layer asked for.
         """
         for name in layers:
             self._check_layer(name)
         self.check_input(x)
         wanted = set(layers)
         out: dict[str, torch.Tensor] = {}
+        maps = x  # pool5's output, once computed
         for name, module in self.stages():
             if name == self.classifier_names[0]:
                 x = torch.flatten(x, 1)
-            x = module(x)
+            if name == "fc6" and self._fc6_folds(maps):
+                x = folded_pool_linear(maps, module, POOLED_SIZE)
+            else:
+                x = module(x)
+            if name == "pool5":
+                maps = x
             if name in wanted:
                 out[name] = x
                 if len(out) == len(wanted):
@@ -240,7 +278,9 @@ class AlexNet(AlexNetBackbone):
     thousands of steps before the loss leaves its plateau; for short fine-tuning budgets use
     ``init="torchvision"``.
 
-    **Dropout** (p = ``drop_rate``) acts on the outputs of fc6 and fc7, as in the paper.
+    **Dropout** (p = ``drop_rate``) acts on the outputs of fc6 and fc7, as in the paper, so fc6's fold
+    with the pool (inputs of 67 to 162 pixels; see :class:`AlexNetBackbone`) is the same function in
+    training too.
     """
 
     arch = "alexnet"
@@ -302,7 +342,8 @@ class AlexNetTV(AlexNetBackbone):
     The "one weird trick" variant (Krizhevsky 2014) that ``torchvision.models.alexnet`` ships. Its
     state-dict keys are torchvision's (``features.0.weight`` … ``classifier.6.bias``), so torchvision's
     weight file loads with :func:`load_torchvision_weights`. Native input 224x224 (conv1 pads 2);
-    any size from 63 up works. Dropout acts on the inputs of fc6 and fc7, as torchvision has it.
+    any size from 63 up works. Dropout acts on the inputs of fc6 and fc7, as torchvision has it, so
+    in training (with ``drop_rate > 0``) fc6 is not folded with the pool (see :class:`AlexNetBackbone`).
     ``init="torchvision"`` (default) keeps PyTorch's default initialisation, as torchvision does.
     """
 

@@ -1,4 +1,4 @@
-"""Layers AlexNet needs that torch does not ship in the paper's form."""
+"""Layers AlexNet needs that torch does not ship in the paper's form, and the fold of its average pool into fc6."""
 
 from __future__ import annotations
 
@@ -62,3 +62,55 @@ class TowerLocalResponseNorm(nn.Module):
             f"towers={self.towers}, size={self.size}, alpha={self.alpha}, beta={self.beta}, "
             f"k={self.k}, alpha_over_n={self.alpha_over_n}"
         )
+
+
+
+def adaptive_pool_matrix(
+    height: int, width: int, size: int, dtype: torch.dtype | None = None, device: torch.device | None = None
+) -> torch.Tensor:
+    """``adaptive_avg_pool2d(·, size)`` of one ``height x width`` map as a matrix ``[size * size, height * width]``.
+
+    Row ``k`` holds the weights with which pooled cell ``k`` averages the input cells (both flattened
+    row-major). Built by pooling the unit maps, so it is the pool's own arithmetic: where a pooled cell
+    copies one input cell (maps smaller than ``size`` whose sides divide it) the entry is exactly 1.
+    """
+    cells = height * width
+    units = torch.eye(cells, dtype=dtype, device=device).view(cells, 1, height, width)
+    return F.adaptive_avg_pool2d(units, size).view(cells, size * size).T
+
+
+def pool_fold_pays(height: int, width: int, size: int) -> bool:
+    """Whether to fold the pool of a ``height x width`` map to ``size x size`` into the next linear layer.
+
+    The fold (:func:`fold_adaptive_pool`) costs one pass over the layer's weight per call, and saves
+    ``1 - height * width / size**2`` of the layer's product for every example. It pays where the map has at
+    most a quarter of the pooled cells (a saving of 75% or more; AlexNet's pool5 at 1x1 to 3x3, i.e.
+    inputs of 67 to 162 pixels); above that, a batch of 64 gains little and a batch of one loses.
+    """
+    return 4 * height * width <= size * size
+
+
+def fold_adaptive_pool(weight: torch.Tensor, height: int, width: int, size: int) -> torch.Tensor:
+    """The weight of ``linear(flatten(adaptive_avg_pool2d(maps, size), 1))`` as one linear layer on ``flatten(maps, 1)``.
+
+    ``weight``: ``[out, C * size * size]``, acting on pooled maps flattened channel-major (as ``torch.flatten``
+    lays out ``[B, C, size, size]``). Returns ``[out, C * height * width]``: ``weight`` times the pool's
+    matrix (:func:`adaptive_pool_matrix`), channel by channel. Where the pool only copies cells (AlexNet's
+    1x1 pool5 map copied 36 times) that is the sum of the weights of each cell's copies. Differentiable:
+    the gradient reaches ``weight``.
+    """
+    pool = adaptive_pool_matrix(height, width, size, weight.dtype, weight.device)
+    return (weight.reshape(-1, size * size) @ pool).view(weight.shape[0], -1)
+
+
+def folded_pool_linear(maps: torch.Tensor, linear: nn.Linear, size: int) -> torch.Tensor:
+    """``linear(flatten(adaptive_avg_pool2d(maps, size), 1))`` computed on the ``C * h * w`` numbers of ``maps``
+    through the folded weight (:func:`fold_adaptive_pool`) instead of on their ``C * size * size`` pooled values.
+
+    ``maps``: float ``[B, C, h, w]``; ``linear``: ``C * size * size`` inputs. Returns ``[B, out_features]``,
+    the pooled computation's value up to float rounding. The folded weight is computed from ``linear.weight``
+    on every call (gradients flow to it; nothing is cached), and ``linear`` itself, with any hook on it, is
+    not called.
+    """
+    height, width = maps.shape[-2:]
+    return F.linear(maps.flatten(1), fold_adaptive_pool(linear.weight, height, width, size), linear.bias)

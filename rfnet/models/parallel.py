@@ -3,7 +3,9 @@
 Following Krizhevsky et al. (2012), section 3.2, and cuda-convnet2's ``layers-imagenet-2gpu-model.cfg``:
 both towers see the image; conv2, conv4 and conv5 see only their own tower's maps; conv3 and every FC
 layer see both towers' outputs. Activations cross between devices at exactly those four places (plus
-the final gather of the logits), and nowhere else.
+the final gather of the logits), and nowhere else. Into fc6 go the 6x6 pooled maps, or, below the native
+size where fc6 is folded with the pool (as in :class:`~rfnet.models.alexnet.AlexNetBackbone`), pool5's
+smaller maps: 128 numbers per tower and example at 67x67 pixels instead of 4,608.
 
 The grouped single-device :class:`~rfnet.models.alexnet.AlexNet` is the same function: every layer's
 weights are the two towers' weights stacked along the output axis, which is how :meth:`from_single`
@@ -17,8 +19,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .alexnet import CONV_LAYERS, FC_LAYERS, AlexNet, check_images, init_layer, min_input_size
-from .layers import TowerLocalResponseNorm
+from .alexnet import CONV_LAYERS, FC_LAYERS, POOLED_SIZE, AlexNet, check_images, init_layer, min_input_size
+from .layers import TowerLocalResponseNorm, folded_pool_linear, pool_fold_pays
 
 LAYERS = CONV_LAYERS + FC_LAYERS
 # Outputs per tower: half of the single-device widths 96/256/384/384/256 and 4096/4096.
@@ -40,12 +42,12 @@ class AlexNetTower(nn.Module):
         self.conv3 = nn.Conv2d(2 * w["conv2"], w["conv3"], 3, padding=1)
         self.conv4 = nn.Conv2d(w["conv3"], w["conv4"], 3, padding=1)
         self.conv5 = nn.Conv2d(w["conv4"], w["conv5"], 3, padding=1)
-        self.fc6 = nn.Linear(2 * w["conv5"] * 6 * 6, w["fc6"])
+        self.fc6 = nn.Linear(2 * w["conv5"] * POOLED_SIZE * POOLED_SIZE, w["fc6"])
         self.fc7 = nn.Linear(2 * w["fc6"], w["fc7"])
         self.fc8 = nn.Linear(2 * w["fc7"], fc8_units)
         self.relu = nn.ReLU()
         self.pool = nn.MaxPool2d(3, stride=2)
-        self.avgpool = nn.AdaptiveAvgPool2d(6)
+        self.avgpool = nn.AdaptiveAvgPool2d(POOLED_SIZE)
         self.dropout = nn.Dropout(drop_rate)
 
     def lower(self, image: torch.Tensor) -> torch.Tensor:
@@ -54,14 +56,23 @@ class AlexNetTower(nn.Module):
         return self.pool(self.norm2(self.relu(self.conv2(x))))
 
     def upper(self, both_towers_maps: torch.Tensor) -> torch.Tensor:
-        """conv3 (fed by both towers) → conv5: ``[B, 256, h, w]`` → flattened own maps ``[B, 4608]``."""
+        """conv3 (fed by both towers) → conv5 → pool5: ``[B, 256, h, w]`` → own maps ``[B, 128, 6, 6]``, or
+        pool5's smaller map ``[B, 128, h', w']`` where fc6 reads it through its folded weight (``pool_fold_pays``)."""
         x = self.relu(self.conv3(both_towers_maps))
-        x = self.relu(self.conv5(self.relu(self.conv4(x))))
-        return torch.flatten(self.avgpool(self.pool(x)), 1)
+        maps = self.pool(self.relu(self.conv5(self.relu(self.conv4(x)))))
+        return maps if pool_fold_pays(*maps.shape[-2:], POOLED_SIZE) else self.avgpool(maps)
 
-    def hidden(self, layer: str, both_towers_units: torch.Tensor) -> torch.Tensor:
-        """fc6 or fc7 on both towers' units → this tower's half, after ReLU and dropout."""
-        return self.dropout(self.relu(getattr(self, layer)(both_towers_units)))
+    def hidden(self, layer: str, both_towers: torch.Tensor) -> torch.Tensor:
+        """fc6 on both towers' maps ``[B, 256, h, w]`` (from :meth:`upper`) or fc7 on both towers' units
+        ``[B, 4096]`` → this tower's half ``[B, 2048]``, after ReLU and dropout."""
+        linear = getattr(self, layer)
+        if layer == "fc7":
+            units = linear(both_towers)
+        elif pool_fold_pays(*both_towers.shape[-2:], POOLED_SIZE):
+            units = folded_pool_linear(both_towers, linear, POOLED_SIZE)
+        else:
+            units = linear(torch.flatten(both_towers, 1))
+        return self.dropout(self.relu(units))
 
 
 class TwoTowerAlexNet(nn.Module):
