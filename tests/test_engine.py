@@ -322,6 +322,31 @@ def test_channels_last_cnn_on_images_without_a_saveable_model(tmp_path):
     assert set(best) == set(model.state_dict())
 
 
+def spectrogram_alexnet() -> rfnet.models.SpectrogramClassifier:
+    """The model ``rfnet finetune`` trains (front end + paper AlexNet at its smallest, 67x67) on IQDataset's IQ."""
+    torch.manual_seed(0)
+    return rfnet.models.SpectrogramClassifier(
+        ["a", "b", "c"], {"n_fft": 16, "hop_length": 2, "image_size": [67, 67]}, backbone="alexnet",
+        backbone_config={"init": "he", "drop_rate": 0.0},
+    )
+
+
+@pytest.mark.parametrize("option", ["channels_last", pytest.param("compile", marks=pytest.mark.slow)])
+def test_channels_last_and_compile_train_the_spectrogram_classifier_on_complex_iq(tmp_path, option):
+    train, val = IQDataset(16, seed=1), IQDataset(8, seed=2)
+    plain, optioned = spectrogram_alexnet(), spectrogram_alexnet()
+    settings = dict(epochs=1, optimizer="sgd", lr=1e-3)
+    Trainer(plain, train, val, config(**settings), tmp_path / "plain").fit()
+    result = Trainer(optioned, train, val, config(**settings, **{option: True}), tmp_path / option).fit()
+    assert result.paths["best"].name == "best"  # still the saveable classifier
+    initial = spectrogram_alexnet().state_dict()
+    for key, value in plain.state_dict().items():
+        assert not torch.equal(value, initial[key]), f"{key} did not train"
+        torch.testing.assert_close(optioned.state_dict()[key], value, rtol=1e-4, atol=1e-6, msg=key)
+    if option == "channels_last":
+        assert optioned.backbone.features.conv1.weight.is_contiguous(memory_format=torch.channels_last)
+
+
 @pytest.mark.slow
 def test_compiled_model_trains_like_the_eager_one(tmp_path):
     data, val = images(32, 1), images(8, 2)
