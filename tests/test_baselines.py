@@ -7,7 +7,7 @@ import torch
 
 from rfnet.data.synthetic import SynthConfig, normalize
 from rfnet.dsp.channel import apply_channel
-from rfnet.dsp.features import to_unit_power
+from rfnet.dsp.power import to_unit_power
 from rfnet.dsp.modulations import modulate
 from rfnet.models import RadioMLResNet, VTCNN2, create_model, load, save
 

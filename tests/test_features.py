@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from rfnet.dsp.constellations import constellation, map_symbols
-from rfnet.dsp.features import FEATURE_NAMES, modulation_features, to_unit_power
+from rfnet.dsp.features import FEATURE_NAMES, modulation_features
+from rfnet.dsp.power import to_unit_power
 
 
 def symbols(name: str, batch: int, length: int, seed: int = 0) -> torch.Tensor:

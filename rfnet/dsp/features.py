@@ -3,7 +3,7 @@ feature-based reference classifier beside the neural networks.
 
 ``modulation_features(iq)`` maps complex64 ``[B, N]`` to float32 ``[B, F]``, one row per example, one
 column per name in :data:`FEATURE_NAMES` (``F = 28``). Every example is first scaled to unit average
-power (:func:`to_unit_power`), so every feature is gain-invariant: ``modulation_features(g * iq)`` equals
+power (:func:`rfnet.dsp.power.to_unit_power`), so every feature is gain-invariant: ``modulation_features(g * iq)`` equals
 ``modulation_features(iq)`` up to rounding for any gain ``g > 0``. The arithmetic runs in float64 /
 complex128, batched, on ``iq``'s device.
 
@@ -58,9 +58,9 @@ import math
 
 import torch
 
-from rfnet.dsp.power import check_iq
+from rfnet.dsp.power import check_iq, to_unit_power
 
-__all__ = ["AMPLITUDE_THRESHOLD", "FEATURE_NAMES", "SPECTRAL_LINE_POWERS", "modulation_features", "to_unit_power"]
+__all__ = ["AMPLITUDE_THRESHOLD", "FEATURE_NAMES", "SPECTRAL_LINE_POWERS", "modulation_features"]
 
 AMPLITUDE_THRESHOLD = 0.5
 """Samples with normalised amplitude ``a_n`` above this are "strong" for the phase and frequency features.
@@ -80,16 +80,6 @@ SPECTRUM_NAMES = tuple(f"line_x{k}" for k in SPECTRAL_LINE_POWERS) + (
 
 FEATURE_NAMES = CUMULANT_NAMES + AMPLITUDE_NAMES + PHASE_NAMES + FREQUENCY_NAMES + SPECTRUM_NAMES
 """The column names of :func:`modulation_features`, in order (formulas in the module docstring)."""
-
-
-def to_unit_power(iq: torch.Tensor) -> torch.Tensor:
-    """Each example of complex ``[B, N]`` divided by ``sqrt(mean |x|^2)``, so its average power is 1.
-
-    Same dtype, shape and device as ``iq``; differentiable. An all-zero example stays all zero (its power
-    is clamped to the dtype's smallest normal number instead of dividing by 0).
-    """
-    power = (iq.real.square() + iq.imag.square()).mean(dim=1, keepdim=True)
-    return iq * torch.rsqrt(power.clamp(min=torch.finfo(power.dtype).tiny))
 
 
 def modulation_features(iq: torch.Tensor) -> torch.Tensor:

@@ -25,6 +25,7 @@ __all__ = [
     "per_example",
     "uniform_per_example",
     "signal_power",
+    "to_unit_power",
     "db_to_ratio",
     "ratio_to_db",
     "scale_to_ratio",
@@ -94,6 +95,17 @@ def signal_power(iq: torch.Tensor) -> torch.Tensor:
     # One flat row of squares per example: a reduction over view_as_real's trailing pair (re, im) is
     # about 10x slower on a CPU.
     return torch.view_as_real(iq).reshape(iq.shape[0], -1).square().sum(-1) / iq.shape[1]
+
+
+def to_unit_power(iq: torch.Tensor) -> torch.Tensor:
+    """Each example of complex ``[batch, samples]`` divided by ``sqrt(mean |x|^2)``, so its average power is 1.
+
+    Same dtype, shape and device as ``iq``; differentiable; no input checks, so it runs inside
+    ``torch.compile`` and in the models' forward passes. An all-zero example stays all zero (its power is
+    clamped to the dtype's smallest normal number instead of dividing by 0).
+    """
+    power = (iq.real.square() + iq.imag.square()).mean(dim=1, keepdim=True)
+    return iq * torch.rsqrt(power.clamp(min=torch.finfo(power.dtype).tiny))
 
 
 def db_to_ratio(db: float | torch.Tensor) -> float | torch.Tensor:

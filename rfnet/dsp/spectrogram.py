@@ -53,10 +53,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from rfnet.dsp.power import check_iq
+from rfnet.dsp.power import check_iq, to_unit_power
 
 __all__ = ["CHANNEL_MAPPINGS", "DEFAULTS_BY_LENGTH", "IMAGENET_MEAN", "IMAGENET_STD", "MAX_POWER", "WINDOWS",
-           "Spectrogram", "SpectrogramConfig", "bilinear_matrix", "integer_power", "make_window", "unit_power"]
+           "Spectrogram", "SpectrogramConfig", "bilinear_matrix", "integer_power", "make_window"]
 
 WINDOWS = ("hann", "hamming", "blackman", "rectangular")
 
@@ -189,13 +189,6 @@ def make_window(name: str, length: int, dtype: torch.dtype = torch.float32) -> t
     return makers[name](length, periodic=True, dtype=dtype)
 
 
-def unit_power(iq: torch.Tensor) -> torch.Tensor:
-    """Each example of complex ``[B, N]`` divided by its RMS (mean power 1); an all-zero example stays
-    zero."""
-    power = torch.view_as_real(iq).square().sum(-1).mean(-1, keepdim=True)
-    return iq / power.clamp_min(torch.finfo(power.dtype).tiny).sqrt()
-
-
 def integer_power(iq: torch.Tensor, exponent: int) -> torch.Tensor:
     """``iq ** exponent`` (a positive int) by repeated complex products, which autograd and
     ``torch.compile`` take as they do any product."""
@@ -300,7 +293,7 @@ class Spectrogram(nn.Module):
         cfg = self.config
         # Real and imaginary planes from here on: torch.compile generates code for real ops only.
         if cfg.channel_mapping == "powers":
-            unit = unit_power(iq)
+            unit = to_unit_power(iq)
             signals = torch.stack([integer_power(unit, k) for k in cfg.powers], dim=1)  # [B, P, N]
             spec = torch.view_as_real(self._stft_bins(signals.flatten(0, 1))).unflatten(0, signals.shape[:2])
         else:

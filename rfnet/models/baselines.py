@@ -13,7 +13,7 @@ its magnitudes (mean ``|x|`` = 1/128 at 128 samples, power ~1/128^2), RML2018.01
 SigMF recording is at whatever level the receiver gave. On raw IQ a network initialised for unit-scale
 inputs sees the 1/128 scale as almost all zeros and stays at chance. So the first step of ``forward``,
 after the input check, divides each example by ``sqrt(mean |x|^2)``
-(:func:`rfnet.dsp.features.to_unit_power`; an all-zero example stays zero, never NaN), which makes
+(:func:`rfnet.dsp.power.to_unit_power`; an all-zero example stays zero, never NaN), which makes
 ``model(g * x) == model(x)`` for every gain ``g > 0`` up to float rounding.
 
 **Saved models from before the switch.** ``unit_power`` is part of ``config`` (and of ``config.json``).
@@ -31,8 +31,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from rfnet.dsp.features import to_unit_power
-from rfnet.dsp.power import check_iq
+from rfnet.dsp.power import check_iq, to_unit_power
 
 from .registry import register_model
 
