@@ -245,7 +245,7 @@ def test_universal_perturbation_crafted_on_training_data_hurts_test_data_more_th
     model, _, _, train, iq, labels = trained
     train_iq = torch.stack([item[0] for item in train])
     train_labels = torch.tensor([item[1] for item in train])
-    direction = craft_universal(model, train_iq, train_labels, -6.0, epochs=5, batch_size=50,
+    direction = craft_universal(model, train_iq, train_labels, -6.0, epochs=20, batch_size=50,
                                 generator=torch.Generator().manual_seed(0))
     assert direction.shape == (SAMPLES,) and float(signal_power(direction[None])) == pytest.approx(1.0, rel=1e-4)
     uap = UniversalPerturbation(direction, {"crafted_at_psr_db": -6.0})

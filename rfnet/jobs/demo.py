@@ -41,17 +41,19 @@ class DemoConfig:
         per_class_snr: examples per (class, SNR) cell of the generated data.
         snr_min_db, snr_max_db, snr_step_db: the SNR grid (dB, both ends included).
         classes: modulation names (``None``: the preset's 11).
-        epochs: training epochs of the AlexNet models; baseline_epochs: of the raw-IQ baselines (VT-CNN2
-            is ~4x cheaper per example than AlexNet at 67x67).
-        batch_size: examples per step; lr: AdamW learning rate for both models.
+        epochs: training epochs of the AlexNet models; baseline_epochs: the most epochs of the raw-IQ
+            baselines, which stop early as their recipe says (``None``: their recipe's cap, 100).
+        batch_size, lr: examples per step and AdamW learning rate of every model (``None``: each model's
+            recipe, :data:`rfnet.jobs.recipes.RECIPES`).
         image_size: spectrogram side in pixels (67: the paper AlexNet's minimum).
         checkpoints: keep each run's ``checkpoint.pt`` (optimizer state; ~0.7 GB for AlexNet) so it can be
             resumed; off by default, since the demo's runs are finished and ``best/`` holds the model.
         imagenet_normalize: centre the spectrogram with the ImageNet mean / std; from scratch it makes
             AlexNet (no batch norm) leave chance level sooner than images in [0, 1] do.
-        normalization: per-example scaling of the generated data. ``"unit_power"`` rather than the
-            preset's 10a-faithful ``"sum_abs"``, whose ~1/128 amplitudes keep VT-CNN2 (which sees raw
-            IQ) at chance for the demo's few epochs; the spectrogram front end is gain-invariant.
+        normalization: per-example scaling of the generated data (``rfnet.data.synthetic.NORMALIZATIONS``);
+            ``None``: the preset's own, the convention of the real files (``rml2016``: magnitudes summing to
+            1, as RadioML 2016.10a; ``rml2018``: unit power). Every model is gain-invariant (the front end
+            and the baselines scale each example themselves), so any convention trains alike.
         seed: data, split and training seed; device: where training runs.
     """
 
@@ -63,12 +65,12 @@ class DemoConfig:
     snr_step_db: int = 4
     classes: tuple[str, ...] | None = None
     epochs: int = 3
-    baseline_epochs: int = 4
-    batch_size: int = 32
-    lr: float = 3e-4
+    baseline_epochs: int | None = 4
+    batch_size: int | None = None
+    lr: float | None = None
     image_size: int = 67
     imagenet_normalize: bool = True
-    normalization: str = "unit_power"
+    normalization: str | None = None
     checkpoints: bool = False
     seed: int = 0
     device: str = "auto"
@@ -107,7 +109,8 @@ def run_demo(config: DemoConfig, out: str | Path, *, progress: bool = True) -> s
     for model in config.models:
         spectrogram = model in ALEXNET_MODELS
         epochs = config.epochs if spectrogram else config.baseline_epochs
-        print(f"\n== {MODEL_NAMES[model]}: {epochs} epoch(s) ==", flush=True)
+        length = "its recipe's epochs" if epochs is None else f"{epochs} epoch(s)"
+        print(f"\n== {MODEL_NAMES[model]}: {length} ==", flush=True)
         job = FinetuneJob(data=str(data_file), out=str(out / model), model=model, lr=config.lr,
                           epochs=epochs, batch_size=config.batch_size, classes=config.classes,
                           image_size=config.image_size if spectrogram else None,
