@@ -1,6 +1,7 @@
+import io
+
 import pytest
 import torch
-
 import torch.nn.functional as F
 
 from rfnet.models import TowerLocalResponseNorm
@@ -44,6 +45,31 @@ def test_lrn_windows_stay_inside_each_tower():
     b[:, 48] *= 10
     torch.testing.assert_close(lrn(b)[:, :48], lrn(a)[:, :48])
     assert not torch.allclose(lrn(b)[:, 49], lrn(a)[:, 49])
+
+
+@pytest.mark.parametrize("size", [5, 4])  # an even window is lopsided: the backward must mirror it
+def test_lrn_gradient_is_autograds_through_torchs_lrn_tower_by_tower(size):
+    a = (torch.randn(2, 12, 3, 4, dtype=torch.float64) * 30).requires_grad_()
+    lrn = TowerLocalResponseNorm(towers=2, size=size)
+    assert torch.autograd.gradcheck(lrn, (a,))
+    torchs = torch.cat([F.local_response_norm(half, size, alpha=1e-4, beta=0.75, k=2.0) for half in a.split(6, 1)], 1)
+    weights = torch.randn_like(a)
+    expected = torch.autograd.grad((torchs * weights).sum(), a)[0]
+    torch.testing.assert_close(lrn(a), torchs)
+    torch.testing.assert_close(torch.autograd.grad((lrn(a) * weights).sum(), a)[0], expected)
+    with torch.no_grad():
+        inference = lrn(a)
+    torch.testing.assert_close(inference, lrn(a).detach(), rtol=0, atol=0)  # one forward, with or without autograd
+
+
+@pytest.mark.filterwarnings("ignore")  # torch.jit's deprecation and tracer notes
+def test_lrn_traces_and_saves_as_torchscript_even_with_gradients_on():
+    lrn = TowerLocalResponseNorm(towers=2)
+    a = torch.randn(2, 8, 3, 3, requires_grad=True)
+    buffer = io.BytesIO()
+    torch.jit.save(torch.jit.trace(lrn, (a,)), buffer)  # a Python autograd function could not be saved
+    buffer.seek(0)
+    torch.testing.assert_close(torch.jit.load(buffer)(a), lrn(a))
 
 
 def test_lrn_rejects_channels_that_do_not_split_into_towers():
