@@ -2,6 +2,7 @@ import math
 
 import pytest
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from rfnet.models import AlexNet, AlexNetTV, create_model, list_models
 
@@ -202,10 +203,8 @@ def unfolded(model, x):
 
 
 def fc_flops(model, x):
-    """FLOPs of the matrix products (fc6, fc7, fc8) in one forward pass of ``x``."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+    """FLOPs of the matrix products (fc6, fc7, fc8) in one forward pass of ``x``, autograd recording."""
+    with FlopCounterMode(display=False) as counter:
         model(x)
     return sum(n for op, n in counter.get_flop_counts()["Global"].items() if "mm" in str(op))
 
@@ -266,12 +265,26 @@ def test_at_and_above_the_native_size_nothing_is_folded_and_results_are_bit_iden
 
 
 def test_the_fold_leaves_parameters_and_state_dict_keys_as_they_were(paper, tv):
-    convs = [f"features.{name}.{p}" for name in ("conv1", "conv2", "conv3", "conv4", "conv5") for p in ("weight", "bias")]
+    convs = [f"features.conv{i}.{p}" for i in range(1, 6) for p in ("weight", "bias")]
     fcs = [f"classifier.{name}.{p}" for name in ("fc6", "fc7", "fc8") for p in ("weight", "bias")]
     assert list(paper.state_dict()) == convs + fcs
     tv_keys = [f"features.{i}.{p}" for i in (0, 3, 6, 8, 10) for p in ("weight", "bias")]
     assert list(tv.state_dict()) == tv_keys + [f"classifier.{i}.{p}" for i in (1, 4, 6) for p in ("weight", "bias")]
     assert paper.state_dict()["classifier.fc6.weight"].shape == (4096, 9216)
+
+
+@pytest.mark.parametrize("no_autograd", [torch.no_grad, torch.inference_mode])
+def test_inference_without_autograd_is_not_folded_and_bit_identical(no_autograd):
+    torch.manual_seed(0)
+    model = AlexNet(num_classes=5).eval()
+    x = torch.randn(1, 3, 67, 67)  # at batch 1 the fold's pass over fc6's weight would cost more than it saves
+    with no_autograd():
+        torch.testing.assert_close(model(x), unfolded(model, x), rtol=0, atol=0)
+        with FlopCounterMode(display=False) as features:
+            model.forward_features(x)
+        with FlopCounterMode(display=False) as whole:
+            model(x)
+    assert whole.get_total_flops() - features.get_total_flops() == 2 * (4096 * 9216 + 4096 * 4096 + 4096 * 5)
 
 
 def test_a_hook_on_fc6_sees_every_call_so_the_fold_steps_aside():

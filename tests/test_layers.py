@@ -93,9 +93,11 @@ def test_a_copying_pools_matrix_picks_one_cell_per_pooled_cell():
     assert torch.all(adaptive_pool_matrix(1, 1, 6) == 1)
 
 
-def test_the_fold_pays_up_to_a_quarter_of_the_pooled_cells():
+def test_the_fold_pays_up_to_a_quarter_of_the_pooled_cells_and_only_where_autograd_records():
     assert [pool_fold_pays(n, n, 6) for n in range(1, 8)] == [True, True, True, False, False, False, False]
     assert pool_fold_pays(1, 9, 6) and not pool_fold_pays(2, 5, 6)
+    with torch.no_grad():
+        assert not pool_fold_pays(1, 1, 6)
 
 
 @pytest.mark.parametrize("height, width", [(1, 1), (2, 2), (3, 1), (5, 5)])

@@ -6,8 +6,8 @@ as in the paper: ``conv1 relu1 norm1 pool1 conv2 ... pool5 avgpool fc6 relu6 dro
 
 Below the native size pool5's map is smaller than 6x6 and the average pool only copies it (1x1 at 67x67
 pixels: 256 numbers copied 36 times into fc6's 9,216 inputs). ``forward`` then folds the pool into fc6
-(:func:`~rfnet.models.layers.folded_pool_linear`): the same function at a fraction of fc6's cost, with the
-same parameters and state dict.
+where autograd records (:func:`~rfnet.models.layers.folded_pool_linear`): the same function at a fraction
+of fc6's cost, with the same parameters and state dict.
 """
 
 from __future__ import annotations
@@ -98,13 +98,16 @@ class AlexNetBackbone(nn.Module):
     size; at the native size the pooling is the identity); ``forward_head`` → logits ``[B, num_classes]``.
 
     ``forward`` (and ``forward_intermediates`` from fc6 on) compute ``forward_head(forward_features(x))``,
-    but where pool5's map is small (:func:`~rfnet.models.layers.pool_fold_pays`: 1x1 to 3x3, inputs of 67
-    to 162 pixels for the paper's layout) fc6 reads that map through its weight folded with the pool
-    (:func:`~rfnet.models.layers.folded_pool_linear`), computed from ``fc6.weight`` on each call: equal up
-    to float rounding, gradients flow to the real 4096 x 9216 weight, the state dict is unchanged, and
-    fc6 costs 1/36 (1x1) to 1/4 (3x3) of its pooled product. No fold when dropout acts on fc6's input in
-    training (torchvision's layout: each of the pooled copies gets its own mask, which the fold cannot
-    reproduce), nor when a forward hook watches ``avgpool`` or fc6 (the folded path calls neither).
+    but where pool5's map is small (1x1 to 3x3, inputs of 67 to 162 pixels for the paper's layout) and
+    autograd records (training, or an attack's input gradient; see
+    :func:`~rfnet.models.layers.pool_fold_pays`) fc6 reads that map through its weight folded with the
+    pool (:func:`~rfnet.models.layers.folded_pool_linear`), computed from ``fc6.weight`` on each call:
+    equal up to float rounding, gradients flow to the real 4096 x 9216 weight, the state dict is
+    unchanged, and fc6 costs 1/36 (1x1) to 1/4 (3x3) of its pooled product. Inference without autograd
+    (``torch.no_grad``, ``inference_mode``, exports) keeps the unfolded fc6, cheaper at batch 1. No fold
+    when dropout acts on fc6's input in training (torchvision's layout: each of the pooled copies gets its
+    own mask, which the fold cannot reproduce), nor when a forward hook watches ``avgpool`` or fc6 (the
+    folded path calls neither).
     """
 
     arch: str

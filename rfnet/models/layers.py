@@ -113,7 +113,6 @@ class _LocalResponseNorm(torch.autograd.Function):
         return scaled - (2 * ctx.beta * ctx.alpha_prime) * x * spread, None, None, None, None
 
 
-
 def adaptive_pool_matrix(
     height: int, width: int, size: int, dtype: torch.dtype | None = None, device: torch.device | None = None
 ) -> torch.Tensor:
@@ -131,12 +130,15 @@ def adaptive_pool_matrix(
 def pool_fold_pays(height: int, width: int, size: int) -> bool:
     """Whether to fold the pool of a ``height x width`` map to ``size x size`` into the next linear layer.
 
-    The fold (:func:`fold_adaptive_pool`) costs one pass over the layer's weight per call, and saves
-    ``1 - height * width / size**2`` of the layer's product for every example. It pays where the map has at
-    most a quarter of the pooled cells (a saving of 75% or more; AlexNet's pool5 at 1x1 to 3x3, i.e.
-    inputs of 67 to 162 pixels); above that, a batch of 64 gains little and a batch of one loses.
+    The fold (:func:`fold_adaptive_pool`) costs about two passes over the layer's weight per call and saves
+    ``1 - height * width / size**2`` of the layer's product for every example, forward and backward. It
+    pays where the map has at most a quarter of the pooled cells (a saving of 75% or more; AlexNet's pool5
+    at 1x1 to 3x3, i.e. inputs of 67 to 162 pixels), and only where autograd records: a backward pass
+    follows, whose products the fold also cuts. Without autograd (inference) a small batch loses: at
+    batch 1 the unfolded layer is one pass over its weight (AlexNet's fc6 on one CPU thread: 10 ms
+    unfolded, 18 ms for the fold), and the choice must not depend on the batch size, which exports leave open.
     """
-    return 4 * height * width <= size * size
+    return torch.is_grad_enabled() and 4 * height * width <= size * size
 
 
 def fold_adaptive_pool(weight: torch.Tensor, height: int, width: int, size: int) -> torch.Tensor:
