@@ -23,14 +23,21 @@ from .config import TrainConfig
 
 
 def build_optimizer(params: Iterable, config: TrainConfig) -> torch.optim.Optimizer:
-    """SGD (momentum, Nesterov; torch's or the paper's update) or AdamW over ``params`` (tensors or group dicts)."""
+    """SGD (momentum, Nesterov; torch's or the paper's update) or AdamW over ``params`` (tensors or group dicts).
+
+    AdamW is torch's fused implementation: the same update to float rounding, one kernel over all
+    parameters instead of a dozen element-wise passes over each (the default one allocates fc6-sized
+    temporaries every step). On the CPU it makes an AlexNet fine-tuning step about 2x faster
+    (``benchmarks/train_speed.py``).
+    """
     if config.optimizer == "sgd":
         sgd = PaperSGD if config.sgd_update == "paper" else torch.optim.SGD
         return sgd(
             params, lr=config.lr, momentum=config.momentum, nesterov=config.nesterov, weight_decay=config.weight_decay
         )
     return torch.optim.AdamW(
-        params, lr=config.lr, betas=(config.adam_beta1, config.adam_beta2), weight_decay=config.weight_decay
+        params, lr=config.lr, betas=(config.adam_beta1, config.adam_beta2), weight_decay=config.weight_decay,
+        fused=True,
     )
 
 
