@@ -1,171 +1,161 @@
-"""Which spectrogram settings should be the defaults? A small ablation on synthetic RadioML-style data.
+"""Which spectrogram front end should AlexNet see? An ablation with the real AlexNet and rfnet finetune's recipe.
 
-For one signal length it generates a labelled data set with ``rfnet.dsp.modulations.modulate`` and
-``rfnet.dsp.channel.apply_channel`` (``--length 128``: the 11 RadioML 2016 classes through
-``ChannelConfig.rml2016()``; ``--length 1024``: the 24 RadioML 2018 classes through
-``ChannelConfig.rml2018()``), at a few SNRs >= 0 dB, then for each front-end setting trains the same small
-fixed CNN (``ProxyCNN``, a stand-in for AlexNet that a 2-core CPU trains in seconds) on the images for
-a fixed number of epochs and reports validation accuracy. Settings vary one factor at a time around a
-base (n_fft / hop, window, channel mapping, image size); ``--setting`` runs chosen combinations only.
+It generates one ``rml2016`` preset data set (rfnet's RadioML-2016.10a-style generator: 11 classes, 128
+samples, the 10a channel model, magnitudes summing to 1 as in the real files), splits it 80/10/10
+stratified by class and SNR exactly as ``rfnet finetune`` does, and for each front-end setting trains the
+paper AlexNet (``SpectrogramClassifier``, He initialisation, AdamW lr 3e-4, weight decay 0.01, batch 64,
+the best epoch by validation accuracy: ``rfnet finetune``'s defaults) from the same seed on the same
+split, then tests the best epoch on the test split. Settings differ from the base (today's
+``SpectrogramConfig.for_length(128)`` at 67x67 with ImageNet normalisation) in the fields named.
 
-    python benchmarks/frontend_ablation.py --length 128
-    python benchmarks/frontend_ablation.py --length 1024
+    python benchmarks/frontend_ablation.py --out /tmp/ablation
+    python benchmarks/frontend_ablation.py --out /tmp/ablation --setting repeat --setting powers_1_2_4
 
-Prints a markdown table (setting, image shape, validation accuracy, training seconds).
+Prints a markdown table (setting; mean test accuracy at SNR >= 10 dB with its standard error; the
+accuracy of the four classes a magnitude spectrogram confuses; training examples/s) and writes it with
+every per-SNR and per-class figure to ``--json``.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import json
+import math
+import os
+import shutil
 import time
+from pathlib import Path
 
 import torch
-import torch.nn.functional as F
-from torch import nn
 
-from rfnet.dsp.channel import ChannelConfig, apply_channel
-from rfnet.dsp.classes import RML2016_CLASSES, RML2018_CLASSES
-from rfnet.dsp.modulations import modulate
-from rfnet.dsp.spectrogram import Spectrogram, SpectrogramConfig
+from rfnet.data.atomic import atomic_output
+from rfnet.dsp.spectrogram import SpectrogramConfig
+from rfnet.evaluation.metrics import accuracy_by_class, accuracy_by_snr
+from rfnet.evaluation.predictions import predict
+from rfnet.jobs.datasets import DataSpec, generate_preset, open_data
+from rfnet.models import SpectrogramClassifier, load
+from rfnet.train import TrainConfig, Trainer
 
-# (length) -> classes, channel, SNRs in dB, train / validation examples per (class, SNR)
-DATASETS = {
-    128: (RML2016_CLASSES, ChannelConfig.rml2016, (0.0, 6.0, 12.0, 18.0), 60, 40),
-    1024: (RML2018_CLASSES, ChannelConfig.rml2018, (6.0, 14.0, 22.0), 30, 20),
+HIGH_SNR_DB = 10.0
+CONFUSED_CLASSES = ("BPSK", "QPSK", "8PSK", "QAM16")
+"""Classes a magnitude spectrogram confuses (same pulse shape, same power spectrum)."""
+
+SETTINGS: dict[str, dict] = {
+    "repeat": dict(channel_mapping="repeat"),
+    "db_ranges": dict(channel_mapping="db_ranges"),
+    "power_instfreq": dict(channel_mapping="power_instfreq"),
+    "powers_1_2_4": dict(channel_mapping="powers", powers=(1, 2, 4)),
+    "powers_1_4_8": dict(channel_mapping="powers", powers=(1, 4, 8)),
+    "powers_2_4_8": dict(channel_mapping="powers", powers=(2, 4, 8)),
+    "powers_1_2_4_nfft32": dict(channel_mapping="powers", powers=(1, 2, 4), n_fft=32, hop_length=2),
+    "powers_1_2_4_hann": dict(channel_mapping="powers", powers=(1, 2, 4), window="hann"),
+    "powers_1_2_4_img99": dict(channel_mapping="powers", powers=(1, 2, 4), image_size=(99, 99)),
+    "powers_1_2_4_unnormalized": dict(channel_mapping="powers", powers=(1, 2, 4), imagenet_normalize=False),
 }
-
-BASE = {
-    128: SpectrogramConfig(n_fft=16, hop_length=2, image_size=(64, 64)),
-    1024: SpectrogramConfig(n_fft=64, hop_length=8, image_size=(64, 64)),
-}
-
-VARIANTS = {
-    128: [dict(n_fft=8, hop_length=1), dict(n_fft=16, hop_length=4), dict(n_fft=32, hop_length=2),
-          dict(n_fft=32, hop_length=4), dict(n_fft=64, hop_length=8),
-          dict(window="rectangular"), dict(window="blackman"), dict(center=False),
-          dict(channel_mapping="db_ranges"), dict(channel_mapping="power_instfreq"),
-          dict(floor_db=-30.0), dict(image_size=(32, 32)), dict(image_size=(96, 96))],
-    1024: [dict(n_fft=32, hop_length=4), dict(n_fft=128, hop_length=16), dict(n_fft=64, hop_length=16),
-           dict(window="blackman"), dict(channel_mapping="db_ranges"),
-           dict(channel_mapping="power_instfreq"), dict(image_size=(96, 96))],
-}
+"""Setting name -> ``SpectrogramConfig`` fields that differ from the base."""
 
 
-def make_data(length: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(train IQ, train labels, validation IQ, validation labels): complex64 ``[n, length]`` and int64."""
-    classes, channel, snrs, n_train, n_val = DATASETS[length]
-    generator = torch.Generator().manual_seed(seed)
-    splits = {"train": ([], []), "val": ([], [])}
-    for label, name in enumerate(classes):
-        for snr in snrs:
-            for split, count in (("train", n_train), ("val", n_val)):
-                clean = modulate(name, count, length, generator=generator)
-                splits[split][0].append(apply_channel(clean, snr, channel(), generator=generator))
-                splits[split][1].append(torch.full((count,), label))
-    return (torch.cat(splits["train"][0]), torch.cat(splits["train"][1]),
-            torch.cat(splits["val"][0]), torch.cat(splits["val"][1]))
+def base_frontend(num_samples: int, image_side: int) -> dict:
+    """The front end every setting starts from: ``for_length``'s defaults at ``image_side`` pixels, with the
+    ImageNet mean / std (what ``rfnet demo`` uses), as ``SpectrogramConfig`` fields."""
+    return dict(vars(SpectrogramConfig.for_length(num_samples, image_size=(image_side, image_side),
+                                                  imagenet_normalize=True)))
 
 
-class ProxyCNN(nn.Module):
-    """Three conv blocks (8, 16, 32 maps; 3x3; batch norm on batch statistics, also when evaluating, in
-    batches of 512, which is stabler here than running averages; ReLU; 2x2 max-pool) -> 4x4 average pool -> linear. Keeps the 4x4 layout of the image (frequency position matters) at any input size."""
-
-    def __init__(self, in_chans: int, num_classes: int) -> None:
-        super().__init__()
-        blocks, width = [], in_chans
-        for out in (8, 16, 32):
-            blocks += [nn.Conv2d(width, out, 3, padding=1),
-                       nn.BatchNorm2d(out, track_running_stats=False), nn.ReLU(), nn.MaxPool2d(2)]
-            width = out
-        self.features = nn.Sequential(*blocks, nn.AdaptiveAvgPool2d(4), nn.Flatten())
-        self.head = nn.Linear(width * 16, num_classes)
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(images))
-
-
-def evaluate_setting(config: SpectrogramConfig, data, num_classes: int, epochs: int, batch: int,
-                     seed: int) -> tuple[tuple[int, ...], float, float]:
-    """Train ``ProxyCNN`` on the images of ``config``; return (image shape, val accuracy, train s)."""
-    train_iq, train_y, val_iq, val_y = data
-    frontend = Spectrogram(config)
-    with torch.no_grad():
-        train_x, val_x = frontend(train_iq), frontend(val_iq)
-    torch.manual_seed(seed)
-    model = ProxyCNN(config.channels, num_classes)
-    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
-    order_rng = torch.Generator().manual_seed(seed)
-    start = time.perf_counter()
-    for _ in range(epochs):
-        model.train()
-        for idx in torch.randperm(len(train_x), generator=order_rng).split(batch):
-            loss = F.cross_entropy(model(train_x[idx]), train_y[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    seconds = time.perf_counter() - start
-    model.eval()
-    with torch.no_grad():
-        predicted = torch.cat([model(chunk).argmax(1) for chunk in val_x.split(512)])
-    return tuple(train_x.shape[1:]), (predicted == val_y).float().mean().item(), seconds
+def train_and_test(name: str, frontend: SpectrogramConfig, data, splits, args, folder: Path) -> dict:
+    """Train AlexNet on ``frontend``'s images with finetune's recipe; test the best epoch."""
+    train_idx, val_idx, test_idx = splits
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(args.seed)
+        model = SpectrogramClassifier(list(data.classes), frontend, backbone="alexnet",
+                                      backbone_config={"init": "he"})
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, optimizer="adamw", lr=3e-4,
+                         weight_decay=0.01, seed=args.seed, device=args.device, progress_bar=False)
+    trainer = Trainer(model, data.subset(train_idx), data.subset(val_idx), config, folder)
+    started, started_wall = time.monotonic(), time.time()
+    result = trainer.fit()
+    seconds = time.monotonic() - started
+    best = load(result.paths["best"])
+    predictions = predict(best, data.subset(test_idx), device=trainer.device, progress=False)
+    validation_curve = [(record["epoch"], record["accuracy"], record["time"] - started_wall)
+                        for record in map(json.loads, result.paths["metrics"].read_text().splitlines())
+                        if record["split"] == "val"]
+    shutil.rmtree(folder)  # the checkpoint holds 0.7 GB of optimizer state
+    by_snr = {snr: count for snr, count in accuracy_by_snr(predictions).items()}
+    high = [count for snr, count in by_snr.items() if snr >= HIGH_SNR_DB]
+    high_mask = predictions.snrs >= HIGH_SNR_DB
+    by_class_high = accuracy_by_class(predictions.subset(high_mask))
+    mean_high = sum(count.accuracy for count in high) / len(high)
+    examples_high = int(high_mask.sum())
+    return {
+        "setting": name,
+        "frontend": {key: list(value) if isinstance(value, tuple) else value
+                     for key, value in vars(frontend).items()},
+        "mean_accuracy_high_snr": mean_high,
+        "standard_error_high_snr": math.sqrt(mean_high * (1 - mean_high) / examples_high),
+        "test_examples_high_snr": examples_high,
+        "accuracy_by_snr": {f"{snr:g}": count.accuracy for snr, count in sorted(by_snr.items())},
+        "accuracy_by_class_high_snr": {cls: count.accuracy for cls, count in zip(data.classes, by_class_high)},
+        "best_epoch": result.best_epoch,
+        "validation_accuracy_by_epoch": [{"epoch": epoch, "accuracy": accuracy, "seconds": seconds}
+                                         for epoch, accuracy, seconds in validation_curve],
+        "train_seconds": seconds,
+        "train_examples_per_second": args.epochs * len(train_idx) / seconds,
+    }
 
 
-def describe(config: SpectrogramConfig, base: SpectrogramConfig) -> str:
-    changed = [f"{f.name}={getattr(config, f.name)}" for f in dataclasses.fields(config)
-               if getattr(config, f.name) != getattr(base, f.name)]
-    return ", ".join(changed) or "base"
-
-
-def parse_overrides(text: str, base: SpectrogramConfig) -> dict:
-    """``"n_fft=32,window=rectangular,image_size=96x96"`` -> field overrides, typed like ``base``."""
-    overrides = {}
-    for item in text.split(","):
-        key, value = item.split("=")
-        if key == "image_size":
-            overrides[key] = tuple(int(side) for side in value.split("x"))
-        elif key == "center":
-            overrides[key] = value == "True"
-        else:
-            overrides[key] = type(getattr(base, key))(value)
-    return overrides
+def table(rows: list[dict]) -> str:
+    header = (f"| setting | mean acc. SNR >= {HIGH_SNR_DB:g} dB (± SE) | "
+              + " | ".join(CONFUSED_CLASSES) + " | train ex/s |")
+    lines = [header, "|" + "---|" * (3 + len(CONFUSED_CLASSES))]
+    for row in rows:
+        classes = row["accuracy_by_class_high_snr"]
+        lines.append(f"| {row['setting']} | {100 * row['mean_accuracy_high_snr']:.1f} "
+                     f"± {100 * row['standard_error_high_snr']:.1f} | "
+                     + " | ".join(f"{100 * classes[c]:.0f}" for c in CONFUSED_CLASSES)
+                     + f" | {row['train_examples_per_second']:.0f} |")
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--length", type=int, choices=sorted(DATASETS), default=128)
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--out", required=True, help="working folder (the generated data; runs are deleted)")
+    parser.add_argument("--setting", action="append", choices=list(SETTINGS),
+                        help="run only these settings (repeatable; default all)")
+    parser.add_argument("--per-class-snr", type=int, default=100, help="examples per (class, SNR)")
+    parser.add_argument("--snr-min", type=int, default=-10)
+    parser.add_argument("--snr-max", type=int, default=18)
+    parser.add_argument("--snr-step", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--image-size", type=int, default=67, help="image side of the base setting")
+    parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--setting", action="append", default=[],
-                        help="run only these settings (repeatable): overrides of the base as "
-                             "key=value,... (image_size=HxW), e.g. n_fft=32,window=rectangular")
+    parser.add_argument("--json", default="benchmarks/results/frontend_ablation.json")
     args = parser.parse_args()
-    torch.set_num_threads(torch.get_num_threads())
 
-    base = BASE[args.length]
-    if args.setting:
-        configs = [dataclasses.replace(base, **parse_overrides(text, base)) for text in args.setting]
-    else:
-        configs = [base] + [dataclasses.replace(base, **variant) for variant in VARIANTS[args.length]]
-
-    classes, _, snrs, n_train, n_val = DATASETS[args.length]
-    start = time.perf_counter()
-    data = make_data(args.length, args.seed)
-    print(f"length {args.length}: {len(classes)} classes, SNR {snrs} dB, {n_train}/{n_val} train/val per "
-          f"(class, SNR); data made in {time.perf_counter() - start:.1f} s; ProxyCNN, Adam 2e-3, "
-          f"batch {args.batch}, {args.epochs} epochs, seed {args.seed}\n")
-    print(f"base: n_fft={base.n_fft}, hop_length={base.hop_length}, window={base.window}, "
-          f"center={base.center}, floor_db={base.floor_db}, image_size={base.image_size}, "
-          f"channel_mapping={base.channel_mapping}\n")
-    print("| setting | STFT image (C, F, T) | val accuracy | train s |")
-    print("|---|---|---|---|")
-    for config in configs:
-        shape, accuracy, seconds = evaluate_setting(config, data, len(classes), args.epochs, args.batch,
-                                                    args.seed)
-        native = (config.channels, config.n_fft, config.num_frames(args.length))
-        print(f"| {describe(config, base)} | {native} -> {shape} | {accuracy:.3f} | {seconds:.0f} |",
-              flush=True)
+    out = Path(args.out)
+    spec = DataSpec("rml2016", per_class_snr=args.per_class_snr, synth_snr_range=(args.snr_min, args.snr_max),
+                    synth_snr_step_db=args.snr_step, seed=args.seed)
+    generate_preset(spec, out)
+    data = open_data(spec, out)
+    splits = data.split(args.seed)
+    base = base_frontend(data.num_samples, args.image_size)
+    budget = {"preset": "rml2016", "per_class_snr": args.per_class_snr,
+              "snr_db": [args.snr_min, args.snr_max, args.snr_step], "epochs": args.epochs,
+              "batch_size": args.batch_size, "train_examples": len(splits[0]), "test_examples": len(splits[2]),
+              "seed": args.seed}
+    rows = []
+    for name in args.setting or list(SETTINGS):
+        frontend = SpectrogramConfig(**{**base, **SETTINGS[name]})
+        rows.append({**train_and_test(name, frontend, data, splits, args, out / f"run_{name}"),
+                     "load_average": os.getloadavg()[0]})
+        print(f"{name}: {100 * rows[-1]['mean_accuracy_high_snr']:.1f}% at SNR >= {HIGH_SNR_DB:g} dB "
+              f"(load {rows[-1]['load_average']:.1f})", flush=True)
+        # Written after every setting: a long sweep stopped part-way keeps what it measured.
+        with atomic_output(Path(args.json)) as temporary:
+            temporary.write_text(json.dumps({"budget": budget, "rows": rows}, indent=2) + "\n")
+    print(table(rows))
 
 
 if __name__ == "__main__":

@@ -169,10 +169,12 @@ class SpectrogramConfig:
 
 
 DEFAULTS_BY_LENGTH: dict[int, dict] = {
-    # Chosen by benchmarks/frontend_ablation.py (a small CNN proxy on synthetic RadioML-style data;
-    # table and command in benchmarks/RESULTS.md, "Spectrogram front end"). image_size is AlexNet's
-    # native 227x227 input (``create_model("alexnet")``), not a result of the ablation.
-    128: dict(n_fft=16, hop_length=2, window="rectangular", channel_mapping="repeat",
+    # 128: the channel mapping chosen by benchmarks/frontend_ablation.py with the real AlexNet and rfnet
+    # finetune's recipe on the rml2016 preset (table and command in benchmarks/RESULTS.md, "Spectrogram
+    # front end"); n_fft, hop and window from the earlier small-CNN ablation there. 1024: that small-CNN
+    # ablation only. image_size is AlexNet's native 227x227 input (``create_model("alexnet")``); the jobs
+    # pass a smaller one on a CPU.
+    128: dict(n_fft=16, hop_length=2, window="rectangular", channel_mapping="powers", powers=(1, 2, 4),
               image_size=(227, 227)),
     1024: dict(n_fft=64, hop_length=8, window="blackman", channel_mapping="repeat",
                image_size=(227, 227)),
