@@ -62,8 +62,10 @@ def add_parser(commands) -> None:
     finetune.add_argument("--window", type=int, default=128, help="SigMF data: samples per window (default 128)")
     finetune.add_argument("--image-size", type=int,
                           help="spectrogram side in pixels (default 67; alexnet needs >= 67, alexnet_tv >= 63)")
-    finetune.add_argument("--imagenet-normalize", action="store_true",
-                          help="ImageNet mean/std on the spectrogram (for an ImageNet-trained --backbone)")
+    finetune.add_argument("--imagenet-normalize", action=argparse.BooleanOptionalAction, default=True,
+                          help="centre the spectrogram with the ImageNet mean/std (default on: an ImageNet-trained "
+                          "--backbone needs it, and AlexNet from scratch, without batch norm, leaves chance sooner "
+                          "on centred images)")
     finetune.add_argument("--adv-train", choices=["fgm", "fgsm", "pgd", "pgd_linf"],
                           help="adversarial training: replace each training batch by its adversarial version "
                           "under this attack (IQ domain)")

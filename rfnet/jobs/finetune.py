@@ -26,7 +26,7 @@ Which model trains:
   are always drawn from ``seed``, so the same seed builds the same model.
 - ``--backbone DIR`` holding a saved AlexNet (e.g. an ImageNet run's ``best/``): wrapped by
   :meth:`SpectrogramClassifier.from_backbone`, i.e. its fc8 replaced by a fresh head for the data's
-  classes; ``--imagenet-normalize`` for ImageNet-trained weights.
+  classes (spectrograms ImageNet-normalised, as by default).
 - ``--backbone DIR`` holding a saved classifier (a previous run's ``best/``): training continues from it.
   If its classes are the data's (the data is labelled in the model's order when the names are the same)
   the head is kept; otherwise the head is reset
@@ -90,7 +90,8 @@ class FinetuneJob:
         window_samples: samples per window cut from SigMF recordings.
         image_size: spectrogram side in pixels (``None``: :data:`DEFAULT_IMAGE_SIZE`, or the backbone's
             minimum if larger).
-        imagenet_normalize: ImageNet mean/std on the spectrogram (for ImageNet-trained backbones).
+        imagenet_normalize: ImageNet mean/std on the spectrogram: what ImageNet-trained backbones saw, and
+            for AlexNet from scratch (no batch norm) centred inputs that leave chance level sooner.
         adv_train: adversarial training (:mod:`rfnet.robustness.adversarial_training`): each training batch
             replaced by its perturbation under this attack (``fgm``, ``fgsm``, ``pgd``, ``pgd_linf``) at PSR
             ``adv_psr_db`` dB, PGD with ``adv_steps`` steps; ``None``: plain training.
@@ -117,7 +118,7 @@ class FinetuneJob:
     synth_snr_step_db: int | None = None
     window_samples: int = 128
     image_size: int | None = None
-    imagenet_normalize: bool = False
+    imagenet_normalize: bool = True
     adv_train: str | None = None
     adv_psr_db: float = -10.0
     adv_steps: int = 5
