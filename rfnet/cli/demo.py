@@ -17,13 +17,14 @@ def add_parser(commands) -> None:
     )
     demo.add_argument("--quick", action="store_true", help="a tiny size that runs in seconds (for tests)")
     demo.add_argument("--out", help="output folder, new or empty (default rfnet-demo-<date>-<time>)")
-    demo.add_argument("--per-class-snr", type=int, help="examples per (class, SNR) (default 48)")
+    demo.add_argument("--per-class-snr", type=int, help="examples per (class, SNR) (default 120)")
     demo.add_argument("--preset", choices=["rml2016", "rml2018"],
                       help="synthetic data: rml2016 (default; 128 samples, 11 classes) or rml2018 (1024, 24)")
     demo.add_argument("--models", help="comma-separated models to train and compare, from alexnet, alexnet_tv, "
                       "vtcnn2, radioml_resnet (default alexnet,vtcnn2)")
     demo.add_argument("--epochs", type=int, help="AlexNet training epochs (default 3)")
-    demo.add_argument("--baseline-epochs", type=int, help="VT-CNN2 / ResNet training epochs (default 4)")
+    demo.add_argument("--baseline-epochs", type=int,
+                      help="VT-CNN2 / ResNet epochs at most (default 30; they stop early as their recipe says)")
     demo.add_argument("--keep-checkpoints", action="store_true",
                       help="keep each run's checkpoint.pt (optimizer state, ~0.7 GB for AlexNet) for --resume")
     demo.add_argument("--device", help="auto (default: cuda if available), cpu, cuda, ...")

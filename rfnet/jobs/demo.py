@@ -59,13 +59,13 @@ class DemoConfig:
 
     preset: str = "rml2016"
     models: tuple[str, ...] = ("alexnet", "vtcnn2")
-    per_class_snr: int = 48
+    per_class_snr: int = 120
     snr_min_db: int = -10
     snr_max_db: int = 18
     snr_step_db: int = 4
     classes: tuple[str, ...] | None = None
     epochs: int = 3
-    baseline_epochs: int | None = 4
+    baseline_epochs: int | None = 30
     batch_size: int | None = None
     lr: float | None = None
     image_size: int = 67
