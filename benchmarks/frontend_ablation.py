@@ -5,7 +5,7 @@ samples, the 10a channel model, magnitudes summing to 1 as in the real files), s
 stratified by class and SNR exactly as ``rfnet finetune`` does, and for each front-end setting trains the
 paper AlexNet (``SpectrogramClassifier``, He initialisation, AdamW lr 3e-4, weight decay 0.01, batch 64,
 the best epoch by validation accuracy: ``rfnet finetune``'s defaults) from the same seed on the same
-split, then tests the best epoch on the test split. Settings differ from the base (today's
+split, then tests the best epoch on the test split. Settings differ from the base (the
 ``SpectrogramConfig.for_length(128)`` at 67x67 with ImageNet normalisation) in the fields named.
 
     python benchmarks/frontend_ablation.py --out /tmp/ablation
