@@ -263,6 +263,24 @@ def test_early_stopping_stops_after_patience(tmp_path):
     assert again.fit().epochs_run == 3  # a stopped run stays stopped
 
 
+@pytest.mark.parametrize("monitor", ["accuracy", "loss"])
+def test_monitor_picks_the_best_epoch_and_counts_patience(tmp_path, monitor):
+    # A high learning rate makes validation loss and accuracy wander, so their best epochs can differ.
+    settings = config(epochs=8, lr=0.5, optimizer="sgd", momentum=0.9, monitor=monitor, early_stopping_patience=3)
+    result = Trainer(fresh_model(), TRAIN, VAL, settings, tmp_path).fit()
+    val = [r for r in read_metrics(result.paths["metrics"]) if r["split"] == "val"]
+    scores = [r["accuracy"] if monitor == "accuracy" else -r["loss"] for r in val]
+    best = scores.index(max(scores)) + 1  # the first epoch with the best score
+    assert result.best_epoch == best
+    assert result.best_accuracy == val[best - 1]["accuracy"]
+    assert result.epochs_run == min(8, best + 3) and result.stopped_early == (best + 3 < 8)
+
+
+def test_monitor_must_be_accuracy_or_loss():
+    with pytest.raises(ValueError, match="monitor"):
+        TrainConfig(monitor="f1")
+
+
 def optimizer_with(lrs: list[float]) -> torch.optim.SGD:
     return torch.optim.SGD([{"params": [nn.Parameter(torch.zeros(1))], "lr": lr} for lr in lrs], lr=lrs[0])
 

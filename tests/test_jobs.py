@@ -261,5 +261,5 @@ def test_finetune_help_lists_each_models_recipe(capsys):
         main(["finetune", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     for shown in ("alexnet 0.0003", "vtcnn2 0.001", "alexnet 64", "radioml_resnet 1024", "vtcnn2 100",
-                  "alexnet 0.01", "patience, epochs without a new best validation accuracy: vtcnn2 5"):
+                  "alexnet 0.01", "patience, epochs without a new best: vtcnn2 5 (validation loss)"):
         assert shown in text

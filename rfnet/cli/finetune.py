@@ -20,9 +20,9 @@ class RecipeDefaultsHelpFormatter(argparse.HelpFormatter):
         values = ", ".join(f"{name} {getattr(recipe, action.dest):g}" for name, recipe in RECIPES.items())
         extra = ""
         if action.dest == "epochs":
-            extra = "; early-stopping patience, epochs without a new best validation accuracy: " + ", ".join(
-                f"{name} {recipe.early_stopping_patience}" for name, recipe in RECIPES.items()
-                if recipe.early_stopping_patience is not None)
+            extra = "; early-stopping patience, epochs without a new best: " + ", ".join(
+                f"{name} {recipe.early_stopping_patience} (validation {recipe.monitor})"
+                for name, recipe in RECIPES.items() if recipe.early_stopping_patience is not None)
         return f"{action.help} (default: the model's recipe, {values}{extra})"
 
 

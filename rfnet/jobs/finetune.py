@@ -166,6 +166,7 @@ def finetune(job: FinetuneJob) -> FinetuneOutcome:
     groups = _param_groups(job, model)
     config = TrainConfig(epochs=job.epochs, batch_size=job.batch_size, optimizer="adamw", lr=job.lr,
                          weight_decay=job.weight_decay, early_stopping_patience=recipe.early_stopping_patience,
+                         monitor=recipe.monitor,
                          seed=job.seed, device=job.device, progress_bar=job.progress)
     out.mkdir(parents=True, exist_ok=True)
     trainer = Trainer(model, data.subset(train_idx), data.subset(val_idx), config, out,

@@ -9,11 +9,9 @@ Every recipe runs on the engine's ``"adamw"`` optimiser (:mod:`rfnet.train.optim
 both RadioML papers used.
 
 **Early stopping.** Both RadioML recipes stop on the validation *loss* and keep the weights of the best
-validation loss (Keras ``EarlyStopping`` / ``ModelCheckpoint(monitor="val_loss")``). rfnet's engine
-(:class:`rfnet.train.Trainer`) keeps the best model and counts ``early_stopping_patience`` by validation
-*accuracy* instead. Here the patience is applied as the engine counts it; the two criteria usually stop
-within a few epochs of each other, but accuracy can sit on a plateau (e.g. at chance in the first epochs)
-while the loss still falls, and then stops sooner.
+validation loss (Keras ``EarlyStopping`` / ``ModelCheckpoint(monitor="val_loss")``); their recipes say
+``monitor="loss"``, which the engine (:class:`rfnet.train.Trainer`, ``TrainConfig.monitor``) applies to
+both ``best/`` and the patience. AlexNet keeps the best epoch by validation accuracy.
 """
 
 from __future__ import annotations
@@ -30,8 +28,10 @@ class TrainingRecipe:
         weight_decay: AdamW's decoupled weight decay (0: plain Adam).
         batch_size: examples per optimiser step.
         epochs: the most epochs trained.
-        early_stopping_patience: stop after this many epochs without a new best validation accuracy
-            (``None``: train every epoch).
+        early_stopping_patience: stop after this many epochs without a new best epoch (``None``: train
+            every epoch).
+        monitor: the validation metric that picks the best epoch and counts the patience
+            (``"accuracy"`` or ``"loss"``; ``TrainConfig.monitor``).
         source: where the numbers come from.
     """
 
@@ -40,17 +40,18 @@ class TrainingRecipe:
     batch_size: int
     epochs: int
     early_stopping_patience: int | None
+    monitor: str
     source: str
 
 
 ALEXNET_FINETUNE = TrainingRecipe(
-    lr=3e-4, weight_decay=0.01, batch_size=64, epochs=10, early_stopping_patience=None,
+    lr=3e-4, weight_decay=0.01, batch_size=64, epochs=10, early_stopping_patience=None, monitor="accuracy",
     source="rfnet's default for AlexNet on spectrograms (no published recipe for this use): AdamW, "
     "lr 3e-4, weight decay 0.01, batch 64, 10 epochs",
 )
 
 VTCNN2_NOTEBOOK = TrainingRecipe(
-    lr=1e-3, weight_decay=0.0, batch_size=1024, epochs=100, early_stopping_patience=5,
+    lr=1e-3, weight_decay=0.0, batch_size=1024, epochs=100, early_stopping_patience=5, monitor="loss",
     source="the official RadioML 2016 notebook, radioML/examples modulation_recognition/"
     "RML2016.10a_VTCNN2_example.ipynb (O'Shea, Corgan & Clancy 2016): Keras Adam with its default lr 0.001, "
     "batch_size 1024, nb_epoch 100, EarlyStopping(monitor='val_loss', patience=5), best weights by val_loss, "
@@ -58,7 +59,7 @@ VTCNN2_NOTEBOOK = TrainingRecipe(
 )
 
 RADIOML_RESNET_2018 = TrainingRecipe(
-    lr=1e-3, weight_decay=0.0, batch_size=1024, epochs=100, early_stopping_patience=5,
+    lr=1e-3, weight_decay=0.0, batch_size=1024, epochs=100, early_stopping_patience=5, monitor="loss",
     source="O'Shea, Roy & Clancy, 'Over-the-Air Deep Learning Based Radio Signal Classification', IEEE JSTSP "
     "12(1), 2018: Adam and categorical cross-entropy, trained until the validation loss stops improving; "
     "the paper gives no learning rate, batch size, epoch cap or patience, so those are the same group's "

@@ -2,7 +2,7 @@
 
 A checkpoint is a dict of tensors and plain containers (no pickled classes): ``format``, ``config``
 (TrainConfig as a dict), ``fingerprint`` (what must match on resume), ``model``, ``optimizer``,
-``scheduler``, ``epoch`` (epochs completed), ``global_step``, ``best_accuracy``, ``best_epoch``,
+``scheduler``, ``epoch`` (epochs completed), ``global_step``, ``best_score``, ``best_accuracy``, ``best_epoch``,
 ``epochs_without_improvement``, ``batches_done`` (micro-batches of the next epoch already trained on:
 0 unless written mid-epoch), ``ranks`` (one entry per rank: ``rng`` — python, numpy, torch, CUDA
 states — and the running metric sums), ``data_order`` (seed, epoch, position: the permutation of an

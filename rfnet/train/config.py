@@ -9,6 +9,7 @@ OPTIMIZERS = ("sgd", "adamw")
 SGD_UPDATES = ("torch", "paper")
 LR_SCHEDULES = ("constant", "cosine", "step", "plateau")
 AMP_MODES = ("auto", "bf16", "off")
+MONITORS = ("accuracy", "loss")
 
 # Fields that may change between an interrupted run and its resumption: they do not change the
 # arithmetic of a step (``epochs`` only extends or shortens the run).
@@ -50,6 +51,7 @@ class TrainConfig:
     channels_last: bool = False  # model and 4-D float inputs in channels_last memory format
     compile: bool = False  # torch.compile the model
     early_stopping_patience: int | None = None  # stop after this many epochs without a new best
+    monitor: str = "accuracy"  # the validation metric that picks best/ and counts patience: "accuracy" or "loss"
     seed: int = 0  # seeds data order, dropout and every other random draw of the run
     device: str = "auto"  # "auto": cuda if available else cpu; or any torch device string
     num_workers: int = 0  # DataLoader worker processes
@@ -62,6 +64,7 @@ class TrainConfig:
         _check_choice("sgd_update", self.sgd_update, SGD_UPDATES)
         _check_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         _check_choice("amp", self.amp, AMP_MODES)
+        _check_choice("monitor", self.monitor, MONITORS)
         for name in ("epochs", "batch_size", "grad_accum_steps", "log_every", "lr_step_epochs", "plateau_patience"):
             _check_positive_int(name, getattr(self, name))
         for name in ("early_stopping_patience", "plateau_max_decays", "checkpoint_every_steps"):

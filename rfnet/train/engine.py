@@ -61,7 +61,8 @@ BatchPreparer = Callable[[object, object], tuple[torch.Tensor, torch.Tensor]]
 class TrainResult:
     """What :meth:`Trainer.fit` achieved.
 
-    ``best_accuracy``: best validation accuracy (fraction); ``best_epoch``: its epoch (1-based);
+    ``best_epoch``: the best epoch (1-based) by ``TrainConfig.monitor`` (highest validation accuracy, or
+    lowest validation loss); ``best_accuracy``: that epoch's validation accuracy (fraction);
     ``epochs_run``: epochs completed, resumed ones included; ``paths``: ``out_dir``, ``checkpoint``,
     ``best`` and ``metrics``.
     """
@@ -182,6 +183,7 @@ class Trainer:
 
         self.epoch = 0  # epochs completed
         self.global_step = 0  # optimiser steps taken
+        self.best_score = -math.inf  # the monitored metric of the best epoch, higher is better
         self.best_accuracy = -math.inf
         self.best_epoch = 0
         self.epochs_without_improvement = 0
@@ -220,7 +222,7 @@ class Trainer:
             self.epoch += 1
             self.log.write(epoch=self.epoch, step=self.global_step, split="val", lr=self._lr(), **val)
             self._report_epoch(val)
-            self._after_validation(val["accuracy"])
+            self._after_validation(val)
         self.ctx.barrier()
         return TrainResult(self.best_accuracy, self.best_epoch, self.epoch, self.stopped_early, dict(self.paths))
 
@@ -341,7 +343,7 @@ class Trainer:
         if not (self.config.progress_bar and self.ctx.is_main):
             return
         train = self.train_summary
-        best = " (best)" if val["accuracy"] > self.best_accuracy else ""
+        best = " (best)" if self._score(val) > self.best_score else ""
         tqdm.write(
             f"epoch {self.epoch}/{self.config.epochs}: train loss {train['loss']:.4f} acc {train['accuracy']:.4f}"
             f" | val loss {val['loss']:.4f} acc {val['accuracy']:.4f} top-5 {val['top5_accuracy']:.4f}{best}"
@@ -356,14 +358,20 @@ class Trainer:
         self.scheduler.after_step()
         self.global_step += 1
 
-    def _after_validation(self, accuracy: float) -> None:
-        if accuracy > self.best_accuracy:
-            self.best_accuracy, self.best_epoch, self.epochs_without_improvement = accuracy, self.epoch, 0
+    def _score(self, val: dict[str, float]) -> float:
+        """The monitored validation metric of an epoch, as a score where higher is better."""
+        return val["accuracy"] if self.config.monitor == "accuracy" else -val["loss"]
+
+    def _after_validation(self, val: dict[str, float]) -> None:
+        score = self._score(val)
+        if score > self.best_score:
+            self.best_score, self.best_accuracy = score, val["accuracy"]
+            self.best_epoch, self.epochs_without_improvement = self.epoch, 0
             if self.ctx.is_main:
                 self._save_best()
         else:
             self.epochs_without_improvement += 1
-        self.scheduler.after_epoch(accuracy)
+        self.scheduler.after_epoch(val["accuracy"])
         self._save_checkpoint()
 
     # -- state --------------------------------------------------------------------------------------
@@ -389,6 +397,7 @@ class Trainer:
             "scheduler": self.scheduler.state_dict(),
             "epoch": self.epoch,
             "global_step": self.global_step,
+            "best_score": self.best_score,
             "best_accuracy": self.best_accuracy,
             "best_epoch": self.best_epoch,
             "epochs_without_improvement": self.epochs_without_improvement,
@@ -410,7 +419,8 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.epoch, self.global_step = state["epoch"], state["global_step"]
-        self.best_accuracy, self.best_epoch = state["best_accuracy"], state["best_epoch"]
+        self.best_score, self.best_accuracy = state["best_score"], state["best_accuracy"]
+        self.best_epoch = state["best_epoch"]
         self.epochs_without_improvement = state["epochs_without_improvement"]
         self.batches_done = state["batches_done"]
         self.saved_ranks = state["ranks"]
