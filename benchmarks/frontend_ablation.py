@@ -33,8 +33,12 @@ from rfnet.dsp.spectrogram import SpectrogramConfig
 from rfnet.evaluation.metrics import accuracy_by_class, accuracy_by_snr
 from rfnet.evaluation.predictions import predict
 from rfnet.jobs.datasets import DataSpec, generate_preset, open_data
+from rfnet.jobs.recipes import RECIPES
 from rfnet.models import SpectrogramClassifier, load
 from rfnet.train import TrainConfig, Trainer
+
+ALEXNET = RECIPES["alexnet"]
+"""rfnet finetune's recipe for AlexNet: every setting trains with its learning rate and weight decay."""
 
 HIGH_SNR_DB = 10.0
 CONFUSED_CLASSES = ("BPSK", "QPSK", "8PSK", "QAM16")
@@ -69,8 +73,8 @@ def train_and_test(name: str, frontend: SpectrogramConfig, data, splits, args, f
         torch.manual_seed(args.seed)
         model = SpectrogramClassifier(list(data.classes), frontend, backbone="alexnet",
                                       backbone_config={"init": "he"})
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, optimizer="adamw", lr=3e-4,
-                         weight_decay=0.01, seed=args.seed, device=args.device, progress_bar=False)
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, optimizer="adamw", lr=ALEXNET.lr,
+                         weight_decay=ALEXNET.weight_decay, seed=args.seed, device=args.device, progress_bar=False)
     trainer = Trainer(model, data.subset(train_idx), data.subset(val_idx), config, folder)
     started, started_wall = time.monotonic(), time.time()
     result = trainer.fit()
@@ -127,7 +131,7 @@ def main() -> None:
     parser.add_argument("--snr-max", type=int, default=18)
     parser.add_argument("--snr-step", type=int, default=4)
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=ALEXNET.batch_size)
     parser.add_argument("--image-size", type=int, default=67, help="image side of the base setting")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seed", type=int, default=0)

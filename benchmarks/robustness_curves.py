@@ -17,9 +17,8 @@ per-input white-box perturbations reach ~0% by PSR -10 dB.
     python benchmarks/robustness_curves.py --out /tmp/rc                # trains its own models: ~45 min there
     python benchmarks/robustness_curves.py --quick --out /tmp/rc_quick  # smoke test, ~3 min
 
-Generated data are unit power per example, as ``rfnet demo`` makes them (the preset's 10a-style sum|x|
-scaling leaves VT-CNN2 at chance for a few epochs; PSR is a power ratio, so the scale does not change
-the attack).
+Generated data are unit power per example (every model is gain-invariant, and PSR is a power ratio,
+so the scale changes neither training nor the attack).
 """
 
 from __future__ import annotations

@@ -48,8 +48,6 @@ class DemoConfig:
         image_size: spectrogram side in pixels (67: the paper AlexNet's minimum).
         checkpoints: keep each run's ``checkpoint.pt`` (optimizer state; ~0.7 GB for AlexNet) so it can be
             resumed; off by default, since the demo's runs are finished and ``best/`` holds the model.
-        imagenet_normalize: centre the spectrogram with the ImageNet mean / std; from scratch it makes
-            AlexNet (no batch norm) leave chance level sooner than images in [0, 1] do.
         normalization: per-example scaling of the generated data (``rfnet.data.synthetic.NORMALIZATIONS``);
             ``None``: the preset's own, the convention of the real files (``rml2016``: magnitudes summing to
             1, as RadioML 2016.10a; ``rml2018``: unit power). Every model is gain-invariant (the front end
@@ -69,7 +67,6 @@ class DemoConfig:
     batch_size: int | None = None
     lr: float | None = None
     image_size: int = 67
-    imagenet_normalize: bool = True
     normalization: str | None = None
     checkpoints: bool = False
     seed: int = 0
@@ -114,7 +111,6 @@ def run_demo(config: DemoConfig, out: str | Path, *, progress: bool = True) -> s
         job = FinetuneJob(data=str(data_file), out=str(out / model), model=model, lr=config.lr,
                           epochs=epochs, batch_size=config.batch_size, classes=config.classes,
                           image_size=config.image_size if spectrogram else None,
-                          imagenet_normalize=config.imagenet_normalize and spectrogram,
                           device=config.device, seed=config.seed, progress=progress)
         outcome = finetune(job)
         if not config.checkpoints:

@@ -16,6 +16,7 @@ both ``best/`` and the patience. AlexNet keeps the best epoch by validation accu
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 
@@ -58,8 +59,8 @@ VTCNN2_NOTEBOOK = TrainingRecipe(
     "dropout 0.5",
 )
 
-RADIOML_RESNET_2018 = TrainingRecipe(
-    lr=1e-3, weight_decay=0.0, batch_size=1024, epochs=100, early_stopping_patience=5, monitor="loss",
+RADIOML_RESNET_2018 = dataclasses.replace(
+    VTCNN2_NOTEBOOK,
     source="O'Shea, Roy & Clancy, 'Over-the-Air Deep Learning Based Radio Signal Classification', IEEE JSTSP "
     "12(1), 2018: Adam and categorical cross-entropy, trained until the validation loss stops improving; "
     "the paper gives no learning rate, batch size, epoch cap or patience, so those are the same group's "
