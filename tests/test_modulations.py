@@ -188,6 +188,15 @@ def test_ssb_is_one_sided_and_dsb_is_two_sided():
     assert ssb_wc[lower].sum() < 1e-3 * ssb_wc[upper].sum()
 
 
+def test_short_analog_windows_keep_the_audio_slower_than_the_window():
+    # 128 samples at 200 kS/s last 0.64 ms, less than a period of most of speech. The window is cut from
+    # a longer stretch, so it holds a slice of a slow wave (a non-zero mean); band-limited on its own it
+    # would be periodic with every slower component filtered away (zero mean: AM a bare carrier).
+    x = modulate("AM-DSB-SC", 64, 128, generator=_gen())          # s(t) times the carrier phase
+    offset = x.mean(1).abs() / x.abs().square().mean(1).sqrt()   # |mean s| / rms s
+    assert float(offset.median()) > 0.3
+
+
 def test_analytic_signal_of_a_cosine_is_a_phasor():
     n = torch.arange(256, dtype=torch.float64)
     phasor = analytic_signal(torch.cos(2 * math.pi * 10 * n / 256)[None])
