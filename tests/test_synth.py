@@ -46,6 +46,8 @@ def test_presets():
         ({"snr_step_db": 0}, "snr_step_db must be a positive"),
         ({"examples_per_cell": 0}, "examples_per_cell must be a positive"),
         ({"normalization": "peak"}, "normalization must be one of"),
+        ({"snr_labels": "measured"}, "snr_labels must be one of"),
+        ({"snr_labels": "rml2016_nominal", "snr_max_db": 60}, r"deliver -8.0..120.0 dB, outside \[-100, 100\]"),
     ],
 )
 def test_bad_config(overrides, message):
@@ -73,6 +75,16 @@ def test_labelled_snr_is_delivered():
         received = torch.from_numpy(iq[snrs == snr])
         measured = 10 * torch.log10(signal_power(clean).mean() / signal_power(received - clean).mean())
         assert abs(measured.item() - snr) < 0.3
+
+
+def test_rml2016_nominal_labels_deliver_twice_the_label_in_db():
+    # 10a's generator added noise of amplitude 10**(-label/10) to a unit-power signal: 2 x label dB of SNR
+    nominal = dataclasses.replace(TINY, snr_labels="rml2016_nominal", snr_min_db=2, snr_max_db=4, snr_step_db=2)
+    true = dataclasses.replace(nominal, snr_labels="true", snr_min_db=4, snr_max_db=8, snr_step_db=4)
+    nominal_iq, _, nominal_snrs = generated(nominal, seed=3)
+    true_iq, _, true_snrs = generated(true, seed=3)
+    np.testing.assert_array_equal(nominal_iq, true_iq)          # same draws, same delivered SNRs
+    np.testing.assert_array_equal(nominal_snrs * 2, true_snrs)  # labelled on 10a's axis
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):

@@ -27,6 +27,9 @@ def add_parser(commands) -> None:
     synth.add_argument("--snr-step", type=int, help="SNR step, dB")
     synth.add_argument("--normalization", choices=["unit_power", "sum_abs", "none"],
                        help="per-example scaling (rml2016: sum_abs, as RadioML 2016; rml2018: unit_power)")
+    synth.add_argument("--snr-labels", choices=["true", "rml2016_nominal"],
+                       help="true (default): each label is the SNR delivered; rml2016_nominal: RadioML 2016.10a's "
+                       "labels, noise amplitude 10^(-label/10) on a unit-power signal, i.e. 2 x label dB")
     synth.add_argument("--chunk-samples", type=int,
                        help="complex samples generated at once (default 2**18; bounds memory per worker)")
     synth.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
@@ -50,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         "snr_max_db": args.snr_max,
         "snr_step_db": args.snr_step,
         "normalization": args.normalization,
+        "snr_labels": args.snr_labels,
         "chunk_samples": args.chunk_samples,
     }
     config = dataclasses.replace(

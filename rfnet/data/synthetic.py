@@ -16,8 +16,13 @@ Normalisation of each received example (``SynthConfig.normalization``):
   RML2018.01A's exact normalisation is not published);
 - ``"none"``: keep the channel's output (signal at unit power plus noise).
 
-SNRs are true SNRs on rfnet's power definition (signal power over noise power per complex sample,
-before normalisation), not RadioML 2016's noise-amplitude labels.
+SNR labels (``SynthConfig.snr_labels``):
+
+- ``"true"`` (default): the label is the SNR delivered, on rfnet's power definition (signal power over
+  noise power per complex sample, before normalisation);
+- ``"rml2016_nominal"``: the label means what RadioML 2016.10a's labels mean. Its generator added noise of
+  *amplitude* ``10**(-label/10)`` to a unit-power signal, so the SNR delivered is ``2 × label`` dB (a
+  label of 10 dB is 20 dB of SNR). Use it to put synthetic curves on the published file's axis.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from rfnet.dsp.classes import MODULATIONS, RML2016_CLASSES, RML2018_CLASSES
 from rfnet.dsp.modulations import ModulationConfig, modulate
 
 NORMALIZATIONS = ("unit_power", "sum_abs", "none")
+SNR_LABELS = ("true", "rml2016_nominal")
 
 SNR_LIMITS_DB = (-100, 100)
 """SNRs a config may ask for, dB. float32 holds about 144 dB of dynamic range (24-bit mantissa); within
@@ -67,6 +73,7 @@ class SynthConfig:
         channel: channel impairments. Its ``sample_rate_hz`` is the recording's sample rate and must
             equal ``modulation.sample_rate_hz``.
         normalization: one of :data:`NORMALIZATIONS` (see the module docstring).
+        snr_labels: what an SNR of the grid means, one of :data:`SNR_LABELS` (see the module docstring).
         chunk_samples: complex samples generated at once, i.e. ``chunk_samples // num_samples``
             examples per chunk (at least 1, at most a cell). Bounds a worker's working memory (about
             1 KB per sample: ~250 MB at the default 2**18); part of the config because chunking
@@ -82,6 +89,7 @@ class SynthConfig:
     modulation: ModulationConfig = dataclasses.field(default_factory=ModulationConfig)
     channel: ChannelConfig = dataclasses.field(default_factory=ChannelConfig.rml2016)
     normalization: str = "sum_abs"
+    snr_labels: str = "true"
     chunk_samples: int = 2**18
 
     def __post_init__(self) -> None:
@@ -106,6 +114,12 @@ class SynthConfig:
                              f"channel.sample_rate_hz ({self.channel.sample_rate_hz})")
         if self.normalization not in NORMALIZATIONS:
             raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {self.normalization!r}")
+        if self.snr_labels not in SNR_LABELS:
+            raise ValueError(f"snr_labels must be one of {SNR_LABELS}, got {self.snr_labels!r}")
+        delivered = [self.delivered_snr_db(label) for label in (self.snr_min_db, self.snr_max_db)]
+        if not SNR_LIMITS_DB[0] <= min(delivered) <= max(delivered) <= SNR_LIMITS_DB[1]:
+            raise ValueError(f"SNR labels {self.snr_min_db}..{self.snr_max_db} ({self.snr_labels}) deliver "
+                             f"{delivered[0]}..{delivered[1]} dB, outside {list(SNR_LIMITS_DB)}")
 
     @classmethod
     def rml2016(cls) -> "SynthConfig":
@@ -125,6 +139,10 @@ class SynthConfig:
     def snrs(self) -> tuple[int, ...]:
         """The SNR grid, dB."""
         return tuple(range(self.snr_min_db, self.snr_max_db + 1, self.snr_step_db))
+
+    def delivered_snr_db(self, label_db: float) -> float:
+        """The SNR (dB, rfnet's power definition) delivered for a cell labelled ``label_db``."""
+        return 2.0 * label_db if self.snr_labels == "rml2016_nominal" else float(label_db)
 
     @property
     def num_examples(self) -> int:
@@ -179,7 +197,7 @@ def generate_chunk(config: SynthConfig, seed: int, chunk: Chunk) -> tuple[torch.
     generator = torch.Generator().manual_seed(chunk_seed(seed, chunk.index))
     clean = modulate(config.classes[chunk.label], chunk.count, config.num_samples, generator=generator,
                      config=config.modulation)
-    received = apply_channel(clean, float(chunk.snr_db), config.channel, generator=generator)
+    received = apply_channel(clean, config.delivered_snr_db(chunk.snr_db), config.channel, generator=generator)
     iq = normalize(received, config.normalization).to(torch.complex64)
     return iq, np.full(chunk.count, chunk.label, np.int64), np.full(chunk.count, chunk.snr_db, np.int64)
 
