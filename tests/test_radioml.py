@@ -3,6 +3,7 @@
 import io
 import os
 import pickle
+import types
 
 import h5py
 import numpy as np
@@ -105,6 +106,48 @@ def test_python3_numpy1_resaved_pickle_loads(tmp_path):
     data = pickle.dumps(cells, protocol=2).replace(b"cnumpy._core.multiarray\n", b"cnumpy.core.multiarray\n")
     assert b"cnumpy.core.multiarray\n_reconstruct" in data and b"c_codecs\nencode" in data
     path = tmp_path / "resaved.pkl"
+    path.write_bytes(data)
+    assert_matches(load_radioml(path), cells)
+
+
+class _RespellingPickler(pickle._Pickler):
+    """Writes numpy's globals under ``numpy.core...`` (numpy 1) or ``numpy._core...`` (numpy 2), whichever
+    numpy is running, so both spellings can be tested on one numpy."""
+
+    def __init__(self, file, protocol, spelling):
+        super().__init__(file, protocol=protocol)
+        self.spelling = spelling
+
+    def save_global(self, obj, name=None):
+        module = getattr(obj, "__module__", "") or ""
+        head, _, tail = module.partition(".")
+        if head != "numpy" or tail.split(".")[0] not in ("core", "_core"):
+            return super().save_global(obj, name)
+        module = ".".join([self.spelling, *tail.split(".")[1:]])
+        if self.proto >= 4:
+            self.save(module)
+            self.save(obj.__name__)
+            self.write(pickle.STACK_GLOBAL)
+        else:
+            self.write(pickle.GLOBAL + f"{module}\n{obj.__name__}\n".encode())
+        self.memoize(obj)
+
+    dispatch = dict(pickle._Pickler.dispatch)
+    dispatch[types.FunctionType] = save_global  # numeric._frombuffer is a Python function
+
+
+@pytest.mark.parametrize("protocol", [2, 5])
+@pytest.mark.parametrize("spelling", ["numpy.core", "numpy._core"])
+def test_numpy1_and_numpy2_pickles_load_on_either_numpy(tmp_path, protocol, spelling):
+    """numpy 1 pickles name numpy.core.*, numpy 2 pickles numpy._core.* (protocol 5: numeric._frombuffer);
+    the allow-list admits both whichever numpy is installed (numpy 1.26 has no numpy._core.numeric)."""
+    cells = cell_dict(seed=protocol)
+    buffer = io.BytesIO()
+    _RespellingPickler(buffer, protocol, spelling).dump(cells)
+    data = buffer.getvalue()
+    function = b"_frombuffer" if protocol == 5 else b"_reconstruct"
+    assert spelling.encode() + (b".numeric" if protocol == 5 else b".multiarray") in data and function in data
+    path = tmp_path / "respelled.pkl"
     path.write_bytes(data)
     assert_matches(load_radioml(path), cells)
 

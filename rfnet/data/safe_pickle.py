@@ -26,8 +26,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy._core import multiarray as _multiarray
-from numpy._core import numeric as _numeric
+
+# The real modules behind both spellings. numpy 2 renamed numpy.core to numpy._core (numpy.core still
+# imports there, with a DeprecationWarning); numpy 1.26.x ships only a partial numpy._core stub (multiarray,
+# no numeric) and older 1.x none at all, so the numpy 1 branch imports numpy.core. Either way the
+# allow-list below maps both spellings to the same functions, so pickles from either numpy load on either.
+try:
+    from numpy._core import multiarray as _multiarray
+    from numpy._core import numeric as _numeric
+except ImportError:  # numpy 1.x
+    from numpy.core import multiarray as _multiarray
+    from numpy.core import numeric as _numeric
 
 _ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
     ("numpy", "ndarray"): np.ndarray,
