@@ -1,9 +1,12 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import rfnet
-from rfnet.cli import main
+from rfnet.cli import COMMANDS, main
 
 
 def test_version_and_help_from_the_installed_command():
@@ -26,3 +29,33 @@ def test_summary_reports_bad_arguments_as_one_line(capsys):
     assert main(["summary", "alexnet", "--size", "40"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("rfnet summary: error:") and "H, W >= 67" in err
+
+
+def test_python_dash_m_rfnet_runs_the_command():
+    helptext = subprocess.run([sys.executable, "-m", "rfnet", "dashboard", "--help"],
+                              capture_output=True, text=True, check=True)
+    assert helptext.stdout.startswith("usage: rfnet dashboard")
+    assert subprocess.run([sys.executable, "-m", "rfnet", "--bogus"], capture_output=True).returncode == 2
+
+
+@pytest.mark.parametrize("command", [name.replace("_", "-") for name in COMMANDS])
+def test_help_prints_percent_signs_as_written(command, capsys):
+    with pytest.raises(SystemExit, match="0"):
+        main([command, "--help"])
+    assert "%%" not in capsys.readouterr().out
+
+
+def test_dashboard_hands_other_options_to_streamlit_run_on_the_packaged_app(monkeypatch):
+    started = []
+    monkeypatch.setattr(os, "execv", lambda path, command: started.append((path, command)))
+    main(["dashboard", "--server.port", "8501", "--server.headless=true"])
+    app = Path(rfnet.__file__).parent / "dashboard" / "app.py"
+    assert app.is_file()
+    assert started == [(sys.executable, [sys.executable, "-m", "streamlit", "run", str(app),
+                                         "--server.port", "8501", "--server.headless=true"])]
+
+
+def test_other_commands_still_reject_unknown_options(capsys):
+    with pytest.raises(SystemExit, match="2"):
+        main(["summary", "alexnet", "--server.port", "8501"])
+    assert "unrecognized arguments: --server.port 8501" in capsys.readouterr().err

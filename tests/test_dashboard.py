@@ -11,12 +11,12 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from rfnet.bench.store import Evaluation, Measurement, ResultsStore
+from rfnet.dashboard import APP
 from rfnet.dsp import ChannelConfig, SpectrogramConfig
 from rfnet.dsp.scenario import Scenario, make_signal
 from rfnet.models import SpectrogramClassifier, load, save
 
 ROOT = Path(__file__).resolve().parents[1]
-APP = ROOT / "apps" / "dashboard.py"
 SAMPLE = ROOT / "datasets" / "samples" / "rfnet_sample.sigmf-meta"
 CLASSES = ["BPSK", "QPSK", "8PSK", "16QAM", "FM"]
 TIMEOUT_S = 60  # a run that loads torch and a model on a loaded 2-core machine

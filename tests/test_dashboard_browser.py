@@ -1,5 +1,6 @@
-"""The dashboard end to end in a real browser: ``streamlit run`` on a free local port, driven by Playwright
-with Debian's chromium (``apt-get install chromium``; no browser download)."""
+"""The dashboard end to end in a real browser: ``rfnet dashboard`` (``streamlit run`` on the packaged app) on a
+free local port, driven by Playwright with Debian's chromium (``apt-get install chromium``; no browser
+download)."""
 
 import os
 import socket
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from test_dashboard import APP, CLASSES, save_sensitive_model
+from test_dashboard import CLASSES, save_sensitive_model
 
 from playwright import sync_api as playwright
 
@@ -56,7 +57,7 @@ def dashboard(tmp_path):
     port = free_port()
     env = {**os.environ, "RFNET_MODEL": str(model)}
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+        [sys.executable, "-m", "rfnet", "dashboard", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none"],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

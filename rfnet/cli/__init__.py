@@ -2,7 +2,9 @@
 
 Each module in :data:`COMMANDS` has ``add_parser(commands)``, which adds its sub-parser to the
 ``argparse`` sub-parsers object and sets ``run`` (``args -> exit status``) as its default. Modules import
-torch and the job code inside ``run``, so ``rfnet --help`` stays fast.
+torch and the job code inside ``run``, so ``rfnet --help`` stays fast. A sub-command that hands options it
+does not know to another program (``dashboard`` to streamlit) also sets the default ``passthrough=()``;
+:func:`main` puts them there, and rejects them for every other sub-command.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from rfnet import __version__
 
 COMMANDS = (
     "summary", "synth", "train_imagenet", "imagenet_pca", "finetune", "evaluate", "classify", "robustness",
-    "bench", "export", "demo",
+    "bench", "export", "demo", "dashboard",
 )
 """Sub-command modules of this package, in the order ``rfnet --help`` lists them."""
 
@@ -35,7 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        if not hasattr(args, "passthrough"):
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        args.passthrough = tuple(unknown)
     if args.command is None:
         parser.print_help()
         return 0

@@ -20,7 +20,7 @@ def add_parser(commands) -> None:
         help="sweep adversarial attacks and jammers over PSR / JSR budgets: accuracy curves and self-checks",
         description="Attack one or more models in the IQ domain: each attack at each PSR (perturbation-to-signal "
         "power, dB) and each jammer at each JSR, accuracy per budget, the self-checks of Carlini et al. 2019 "
-        "(monotone curves, an unbounded attack reaching ~0%% or a gradient-masking warning, PGD >= FGM, "
+        "(monotone curves, an unbounded attack reaching ~0% or a gradient-masking warning, PGD >= FGM, "
         "convergence, white-box >= transfer, attacks >> noise). Writes OUT/report.json, report.csv, "
         "report.md and accuracy_vs_psr.png / accuracy_vs_jsr.png.",
     )

@@ -1,14 +1,14 @@
-"""rfnet dashboard: ``streamlit run apps/dashboard.py``.
+"""rfnet dashboard: ``rfnet dashboard``, or ``streamlit run`` on this file.
 
 Three pages (``app_pages/``): the spectrogram lab (make or upload a signal, see what the model sees and
 what it says), model comparison (latency against accuracy from ``rfnet bench``'s results store) and
 robustness (``rfnet robustness`` reports). The model picker in the sidebar serves every page; see
-``dashboard_shared`` for the environment variables that preset it and the data folders.
+``rfnet.dashboard.shared`` for the environment variables that preset it and the data folders.
 """
 
 import streamlit as st
 
-from dashboard_shared import pick_model
+from rfnet.dashboard.shared import pick_model
 
 st.set_page_config(page_title="rfnet dashboard", page_icon=":material/cell_tower:", layout="wide")
 navigation = st.navigation([

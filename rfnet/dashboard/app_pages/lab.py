@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from dashboard_shared import ChosenModel, chosen_model
+from rfnet.dashboard.shared import ChosenModel, chosen_model
 from rfnet.data.iq_file import read_iq_file
 from rfnet.dsp import INTERFERENCE, MODULATIONS, ChannelConfig, Spectrogram, SpectrogramConfig
 from rfnet.dsp.scenario import Scenario, make_signal

@@ -11,10 +11,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard_shared import chosen_model, load_model, results_table
 from rfnet.bench.measure import Subject, measure
 from rfnet.bench.pareto import pareto_front
 from rfnet.bench.store import ResultsStore, default_store_path
+from rfnet.dashboard.shared import chosen_model, load_model, results_table
 
 HIGH_SNR, OVERALL = "mean over SNR ≥ 10 dB", "all SNRs"
 # (Bare strings would be drawn on the page by Streamlit's "magic": comments here.)

@@ -41,7 +41,7 @@ GET_A_MODEL = (
     "(about 10 minutes on 2 CPU cores; `rfnet demo --quick` takes one) and this dashboard offers its "
     "folder when started from the same working folder; `rfnet finetune --data rml2016 --out runs/rml16` "
     "trains one on a synthetic preset. Then choose it here, or start the dashboard with "
-    "`RFNET_MODEL=runs/rml16 streamlit run apps/dashboard.py`."
+    "`RFNET_MODEL=runs/rml16 rfnet dashboard`."
 )
 
 

@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard_shared import REPORTS_ENV, results_table
+from rfnet.dashboard.shared import REPORTS_ENV, results_table
 from rfnet.robustness.report_reader import REPORT_FILE, read_report
 
 SEARCH_DEPTH = 2  # folder levels under the working folder searched for report.json files

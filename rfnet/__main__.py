@@ -1,0 +1,7 @@
+"""``python -m rfnet``: the ``rfnet`` command, for an environment without its console script on PATH."""
+
+import sys
+
+from rfnet.cli import main
+
+sys.exit(main())
