@@ -2,24 +2,13 @@
 free local port, driven by Playwright with Debian's chromium (``apt-get install chromium``; no browser
 download)."""
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
 
 from test_dashboard import CLASSES, save_sensitive_model
 
-from playwright import sync_api as playwright
+from rfnet.dashboard.server import CHROMIUM, CHROMIUM_ARGS, RENDER_TIMEOUT_MS, running_dashboard, settled
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking"]
-START_TIMEOUT_S = 90
-RENDER_TIMEOUT_MS = 60_000
+from playwright import sync_api as playwright
 
 pytestmark = pytest.mark.slow
 
@@ -30,53 +19,12 @@ def _chromium():
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium as the README's setup says"
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_healthy(url: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {server.returncode}:\n{server.stdout.read()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"streamlit did not answer at {url} within {START_TIMEOUT_S} s")
-
-
 @pytest.fixture()
 def dashboard(tmp_path):
     """The URL of a dashboard started with a small model chosen; the server is stopped afterwards."""
     model = save_sensitive_model(tmp_path / "model")
-    port = free_port()
-    env = {**os.environ, "RFNET_MODEL": str(model)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "rfnet", "dashboard", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_until_healthy(url, server)
+    with running_dashboard({"RFNET_MODEL": str(model)}, cwd=tmp_path) as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def settled(page) -> None:
-    """Wait until the app has finished its run (the 'Running…' widget is gone)."""
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=RENDER_TIMEOUT_MS)
 
 
 def test_changing_the_modulation_changes_the_prediction(dashboard, tmp_path):
