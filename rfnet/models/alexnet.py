@@ -1,8 +1,12 @@
 """AlexNet as Krizhevsky, Sutskever & Hinton built it (NIPS 2012), and torchvision's single-tower layout.
 
 Both share a timm-style backbone API (:class:`AlexNetBackbone`): ``forward_features``, ``forward_head``,
-``num_features``, ``reset_classifier``, ``freeze`` and ``forward_intermediates``, with layers named
-as in the paper: ``conv1 relu1 norm1 pool1 conv2 ... pool5 avgpool fc6 relu6 drop6 fc7 relu7 drop7 fc8``.
+``num_features``, ``reset_classifier``, ``freeze`` and ``forward_intermediates`` (timm's signature and
+return type), with layers named as in the paper: ``conv1 relu1 norm1 pool1 conv2 ... pool5 avgpool fc6
+relu6 drop6 fc7 relu7 drop7 fc8``; ``layer_outputs`` returns any of them by name.
+
+Both trace with ``torch.fx.symbolic_trace`` and torchvision's ``create_feature_extractor``: the input
+check is one call in the graph (``torch.fx.wrap``), and the traced graph keeps the unfolded fc6 below.
 
 Below the native size pool5's map is smaller than 6x6 and the average pool only copies it (1x1 at 67x67
 pixels: 256 numbers copied 36 times into fc6's 9,216 inputs). ``forward`` then folds the pool into fc6
@@ -18,9 +22,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import torch
+import torch.fx
 from torch import nn
 
-from .layers import TowerLocalResponseNorm, folded_pool_linear, pool_fold_pays
+from .layers import TowerLocalResponseNorm, folded_pool_linear, pool_fold_pays_for
 from .registry import register_model
 from .weights import load_checked_state_dict
 
@@ -78,13 +83,21 @@ def min_input_size(conv1_padding: int) -> int:
     return 11 + 4 * 14 - 2 * conv1_padding
 
 
-def check_images(x: torch.Tensor, arch: str, in_chans: int, min_size: int) -> None:
-    """Raise ``ValueError`` stating the expected shape unless ``x`` is float ``[B, in_chans, H, W]``, H, W >= min_size."""
+def check_images(x: torch.Tensor, arch: str, in_chans: int, min_size: int) -> torch.Tensor:
+    """Raise ``ValueError`` stating the expected shape unless ``x`` is float ``[B, in_chans, H, W]``, H, W >= min_size.
+
+    Returns ``x``: the models pass their input through it, so in a ``torch.fx`` graph (where this function is
+    one call, registered with ``torch.fx.wrap``) the check stays on the data path and still runs.
+    """
     if x.dim() != 4 or x.shape[1] != in_chans or min(x.shape[-2:]) < min_size or not x.is_floating_point():
         raise ValueError(
             f"{arch} expects float images [B, {in_chans}, H, W] with H, W >= {min_size}; "
             f"got {x.dtype} {tuple(x.shape)}"
         )
+    return x
+
+
+torch.fx.wrap("check_images")
 
 
 class AlexNetBackbone(nn.Module):
@@ -97,7 +110,7 @@ class AlexNetBackbone(nn.Module):
     ``forward_features`` → ``[B, 256, 6, 6]`` (adaptive average pooling makes it 6x6 for any input
     size; at the native size the pooling is the identity); ``forward_head`` → logits ``[B, num_classes]``.
 
-    ``forward`` (and ``forward_intermediates`` from fc6 on) compute ``forward_head(forward_features(x))``,
+    ``forward`` (and ``layer_outputs`` from fc6 on) compute ``forward_head(forward_features(x))``,
     but where pool5's map is small (1x1 to 3x3, inputs of 67 to 162 pixels for the paper's layout) and
     autograd records (training, or an attack's input gradient; see
     :func:`~rfnet.models.layers.pool_fold_pays`) fc6 reads that map through its weight folded with the
@@ -107,13 +120,17 @@ class AlexNetBackbone(nn.Module):
     (``torch.no_grad``, ``inference_mode``, exports) keeps the unfolded fc6, cheaper at batch 1. No fold
     when dropout acts on fc6's input in training (torchvision's layout: each of the pooled copies gets its
     own mask, which the fold cannot reproduce), nor when a forward hook watches ``avgpool`` or fc6 (the
-    folded path calls neither).
+    folded path calls neither), nor in a ``torch.fx`` graph (which cannot choose at run time).
+
+    ``forward_intermediates`` follows timm's contract; its ``indices`` count the five conv stages, each
+    taken where it leaves its last layer before pooling (``intermediate_names``).
     """
 
     arch: str
     feature_names: tuple[str, ...]
     classifier_names: tuple[str, ...]
     input_conv_key: str
+    intermediate_names: tuple[str, ...]  # what forward_intermediates' indices 0 … 4 select
 
     num_features = FEATURE_CHANNELS * POOLED_SIZE * POOLED_SIZE  # 9216: flattened forward_features
     head_hidden_size = HIDDEN_UNITS  # width of the pre-logits (fc7) output
@@ -153,14 +170,14 @@ class AlexNetBackbone(nn.Module):
         if name not in self.layer_names:
             raise ValueError(f"{self.arch} has no layer {name!r}; layers are {self.layer_names}")
 
-    def check_input(self, x: torch.Tensor) -> None:
-        """Raise ``ValueError`` naming the expected shape when ``x`` cannot go through the network."""
-        check_images(x, self.arch, self.in_chans, self.min_input_size)
+    def check_input(self, x: torch.Tensor) -> torch.Tensor:
+        """``ValueError`` naming the expected shape when ``x`` cannot go through the network; else ``x`` itself."""
+        return check_images(x, self.arch, self.in_chans, self.min_input_size)
 
     # ---- the timm-style API ---------------------------------------------------------------
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Images ``[B, in_chans, H, W]`` → feature maps ``[B, 256, 6, 6]``."""
-        self.check_input(x)
+        x = self.check_input(x)
         return self.avgpool(self.features(x))
 
     def forward_head(self, features: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
@@ -172,7 +189,7 @@ class AlexNetBackbone(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Images ``[B, in_chans, H, W]`` → logits ``[B, num_classes]``, through the fold where it applies."""
-        self.check_input(x)
+        x = self.check_input(x)
         maps = self.features(x)
         if not self._fc6_folds(maps):
             return self.forward_head(self.avgpool(maps))
@@ -188,7 +205,7 @@ class AlexNetBackbone(nn.Module):
         fc6 = self.classifier[fc6_index]
         input_dropped = any(layer.training and layer.p > 0 for layer in list(self.classifier)[:fc6_index])
         watched = any(layer._forward_hooks or layer._forward_pre_hooks for layer in (self.avgpool, fc6))
-        return pool_fold_pays(*maps.shape[-2:], POOLED_SIZE) and not input_dropped and not watched
+        return pool_fold_pays_for(maps, POOLED_SIZE) and not input_dropped and not watched
 
     def reset_classifier(self, num_classes: int) -> None:
         """Replace fc8 with a fresh ``4096 → num_classes`` layer (an identity when ``num_classes`` is 0)."""
@@ -223,8 +240,48 @@ class AlexNetBackbone(nn.Module):
                     frozen.append(f"{name}.{pname}")
         return frozen
 
-    def forward_intermediates(self, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
-        """Outputs of the named layers (e.g. ``["conv1", "pool5", "fc7"]``) for images ``x``.
+    def forward_intermediates(
+        self,
+        x: torch.Tensor,
+        indices: int | Sequence[int] | None = None,
+        norm: bool = False,
+        stop_early: bool = False,
+        output_fmt: str = "NCHW",
+        intermediates_only: bool = False,
+    ) -> list[torch.Tensor] | tuple[torch.Tensor, list[torch.Tensor]]:
+        """timm's ``forward_intermediates``: the conv stages' maps for images ``x`` ``[B, in_chans, H, W]``.
+
+        The five stages are the conv layers, each taken where it leaves its last layer before pooling
+        (``intermediate_names``: ``norm1 norm2 relu3 relu4 relu5`` in the paper's layout, ``relu1`` …
+        ``relu5`` in torchvision's): ``[B, C, h, w]`` with C = 96/256/384/384/256 (64/192/384/256/256) and
+        h, w about 1/4, 1/8, 1/16, 1/16, 1/16 of the input's. ``indices``: ``None`` all five, an int ``n`` the
+        last ``n``, a sequence the stages at those positions (negative from the end); they come back in
+        forward order.
+
+        Returns ``(final, intermediates)``, ``final`` being ``forward_features(x)`` (``[B, 256, 6, 6]``), or
+        only the list if ``intermediates_only``. ``stop_early`` stops after the last stage asked for; ``final``
+        is then that stage's output. AlexNet has no final norm layer, so ``norm`` changes nothing; only
+        ``output_fmt="NCHW"`` exists. For fc6 … fc8 or any layer by name, see :meth:`layer_outputs`.
+        """
+        if output_fmt != "NCHW":
+            raise ValueError(f"{self.arch}: output_fmt must be 'NCHW', got {output_fmt!r}")
+        take = take_indices(len(self.intermediate_names), indices)
+        x = self.check_input(x)
+        wanted = {self.intermediate_names[i] for i in take}
+        last = self.intermediate_names[max(take)] if stop_early or intermediates_only else None
+        intermediates = []
+        for name, layer in zip(self.feature_names, self.features.children(), strict=True):
+            x = layer(x)
+            if name in wanted:
+                intermediates.append(x)
+            if name == last:
+                break
+        if intermediates_only:
+            return intermediates
+        return (x if stop_early else self.avgpool(x)), intermediates
+
+    def layer_outputs(self, x: torch.Tensor, layers: Sequence[str]) -> dict[str, torch.Tensor]:
+        """Outputs of the named layers (e.g. ``["conv1", "pool5", "fc7"]``, see ``layer_names``) for images ``x``.
 
         Conv-side outputs are ``[B, C, H, W]``; from ``fc6`` on they are ``[B, units]``, computed as
         ``forward`` computes them (fc6 through the fold where it applies). The forward pass stops after
@@ -232,7 +289,7 @@ class AlexNetBackbone(nn.Module):
         """
         for name in layers:
             self._check_layer(name)
-        self.check_input(x)
+        x = self.check_input(x)
         wanted = set(layers)
         out: dict[str, torch.Tensor] = {}
         maps = x  # pool5's output, once computed
@@ -250,6 +307,25 @@ class AlexNetBackbone(nn.Module):
                 if len(out) == len(wanted):
                     break
         return out
+
+
+def take_indices(count: int, indices: int | Sequence[int] | None) -> list[int]:
+    """Positions ``0 … count - 1`` that timm's ``indices`` select, sorted: ``None`` all, an int ``n`` the last ``n``,
+    a sequence those positions (negative ones from the end); ``ValueError`` naming the range otherwise."""
+    if indices is None:
+        return list(range(count))
+    if isinstance(indices, int):
+        if not 0 < indices <= count:
+            raise ValueError(f"indices={indices}: the last n stages need 1 <= n <= {count}")
+        return list(range(count - indices, count))
+    chosen = set()
+    for i in indices:
+        if not -count <= i < count:
+            raise ValueError(f"stage index {i} is out of range: {count} stages, -{count} <= index < {count}")
+        chosen.add(i % count)
+    if not chosen:
+        raise ValueError("indices is empty: ask for at least one stage")
+    return sorted(chosen)
 
 
 @register_model("alexnet")
@@ -294,6 +370,7 @@ class AlexNet(AlexNetBackbone):
     )  # fmt: skip
     classifier_names = ("fc6", "relu6", "drop6", "fc7", "relu7", "drop7", "fc8")
     input_conv_key = "features.conv1.weight"
+    intermediate_names = ("norm1", "norm2", "relu3", "relu4", "relu5")
 
     def __init__(
         self,
@@ -357,6 +434,7 @@ class AlexNetTV(AlexNetBackbone):
     )  # fmt: skip
     classifier_names = ("drop6", "fc6", "relu6", "drop7", "fc7", "relu7", "fc8")
     input_conv_key = "features.0.weight"
+    intermediate_names = ("relu1", "relu2", "relu3", "relu4", "relu5")
 
     def __init__(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.fx
 import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
@@ -47,25 +48,39 @@ class TowerLocalResponseNorm(nn.Module):
         self.alpha_over_n = alpha_over_n
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        channels = x.shape[1]
-        if channels % self.towers:
-            raise ValueError(
-                f"{type(self).__name__}: {channels} channels cannot be split into {self.towers} towers"
-            )
         alpha_prime = self.alpha / self.size if self.alpha_over_n else self.alpha
-        per_tower = x.unflatten(1, (self.towers, channels // self.towers)).flatten(0, 1)
-        # The hand-written backward only where autograd records (TorchScript cannot hold a Python function).
-        if torch.is_grad_enabled() and per_tower.requires_grad and not torch.jit.is_tracing():
-            normed = _LocalResponseNorm.apply(per_tower, self.size, alpha_prime, self.beta, self.k)
-        else:
-            normed = local_response_norm(per_tower, self.size, alpha_prime, self.beta, self.k)[0]
-        return normed.unflatten(0, (x.shape[0], self.towers)).flatten(1, 2)
+        return tower_local_response_norm(x, self.towers, self.size, alpha_prime, self.beta, self.k)
 
     def extra_repr(self) -> str:
         return (
             f"towers={self.towers}, size={self.size}, alpha={self.alpha}, beta={self.beta}, "
             f"k={self.k}, alpha_over_n={self.alpha_over_n}"
         )
+
+
+def tower_local_response_norm(
+    x: torch.Tensor, towers: int, size: int, alpha_prime: float, beta: float, k: float
+) -> torch.Tensor:
+    """:class:`TowerLocalResponseNorm`'s forward: :func:`local_response_norm` of ``x`` (float ``[B, C, ...]``)
+    within each of ``towers`` contiguous channel groups; ``ValueError`` if ``C`` does not split into them.
+
+    One call in a ``torch.fx`` graph (registered with ``torch.fx.wrap``): it needs the channel count as a
+    number and picks the hand-written backward by whether autograd records, so a traced model makes both
+    choices when it runs, as the module does.
+    """
+    channels = x.shape[1]
+    if channels % towers:
+        raise ValueError(f"TowerLocalResponseNorm: {channels} channels cannot be split into {towers} towers")
+    per_tower = x.unflatten(1, (towers, channels // towers)).flatten(0, 1)
+    # The hand-written backward only where autograd records (TorchScript cannot hold a Python function).
+    if torch.is_grad_enabled() and per_tower.requires_grad and not torch.jit.is_tracing():
+        normed = _LocalResponseNorm.apply(per_tower, size, alpha_prime, beta, k)
+    else:
+        normed = local_response_norm(per_tower, size, alpha_prime, beta, k)[0]
+    return normed.unflatten(0, (x.shape[0], towers)).flatten(1, 2)
+
+
+torch.fx.wrap("tower_local_response_norm")
 
 
 def channel_window_sum(t: torch.Tensor, before: int, after: int) -> torch.Tensor:
@@ -139,6 +154,18 @@ def pool_fold_pays(height: int, width: int, size: int) -> bool:
     unfolded, 18 ms for the fold), and the choice must not depend on the batch size, which exports leave open.
     """
     return torch.is_grad_enabled() and 4 * height * width <= size * size
+
+
+def pool_fold_pays_for(maps: torch.Tensor, size: int) -> bool:
+    """:func:`pool_fold_pays` for ``maps`` ``[B, C, h, w]``; ``False`` while ``torch.fx`` traces the model.
+
+    A traced graph cannot branch on the map's size or on autograd at run time, so it keeps the plain
+    pool → linear, which is the same function (the fold only saves work).
+    """
+    if isinstance(maps, torch.fx.Proxy):
+        return False
+    height, width = maps.shape[-2:]
+    return pool_fold_pays(height, width, size)
 
 
 def fold_adaptive_pool(weight: torch.Tensor, height: int, width: int, size: int) -> torch.Tensor:

@@ -17,14 +17,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+import torch.fx
 from torch import nn
 
 from .alexnet import CONV_LAYERS, FC_LAYERS, POOLED_SIZE, AlexNet, check_images, init_layer, min_input_size
-from .layers import TowerLocalResponseNorm, folded_pool_linear, pool_fold_pays
+from .layers import TowerLocalResponseNorm, folded_pool_linear, pool_fold_pays_for
 
 LAYERS = CONV_LAYERS + FC_LAYERS
 # Outputs per tower: half of the single-device widths 96/256/384/384/256 and 4096/4096.
 TOWER_WIDTHS = {"conv1": 48, "conv2": 128, "conv3": 192, "conv4": 192, "conv5": 128, "fc6": 2048, "fc7": 2048}
+
+torch.fx.wrap("check_images")  # one call in a torch.fx graph, as in alexnet.py
 
 
 class AlexNetTower(nn.Module):
@@ -60,7 +63,7 @@ class AlexNetTower(nn.Module):
         pool5's smaller map ``[B, 128, h', w']`` where fc6 reads it through its folded weight (``pool_fold_pays``)."""
         x = self.relu(self.conv3(both_towers_maps))
         maps = self.pool(self.relu(self.conv5(self.relu(self.conv4(x)))))
-        return maps if pool_fold_pays(*maps.shape[-2:], POOLED_SIZE) else self.avgpool(maps)
+        return maps if pool_fold_pays_for(maps, POOLED_SIZE) else self.avgpool(maps)
 
     def hidden(self, layer: str, both_towers: torch.Tensor) -> torch.Tensor:
         """fc6 on both towers' maps ``[B, 256, h, w]`` (from :meth:`upper`) or fc7 on both towers' units
@@ -68,7 +71,7 @@ class AlexNetTower(nn.Module):
         linear = getattr(self, layer)
         if layer == "fc7":
             units = linear(both_towers)
-        elif pool_fold_pays(*both_towers.shape[-2:], POOLED_SIZE):
+        elif pool_fold_pays_for(both_towers, POOLED_SIZE):
             units = folded_pool_linear(both_towers, linear, POOLED_SIZE)
         else:
             units = linear(torch.flatten(both_towers, 1))
@@ -81,7 +84,8 @@ class TwoTowerAlexNet(nn.Module):
     ``devices`` may be two GPUs, one GPU twice, a GPU and the CPU, or ``("cpu", "cpu")``. Tower ``i``'s
     parameters live on ``devices[i]``; do not call ``.to()`` on the whole model, which would gather them.
     Input: float ``[B, in_chans, H, W]`` on any device; output: logits ``[B, num_classes]`` on ``devices[0]``.
-    Other arguments as :class:`~rfnet.models.alexnet.AlexNet`.
+    Other arguments as :class:`~rfnet.models.alexnet.AlexNet`. Traces with ``torch.fx`` as ``AlexNet`` does
+    (the traced graph keeps fc6 unfolded).
     """
 
     arch = "alexnet_two_tower"
@@ -125,7 +129,7 @@ class TwoTowerAlexNet(nn.Module):
         return torch.cat([part.to(device, non_blocking=True) for part in parts], dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_images(x, self.arch, self.in_chans, self.min_input_size)
+        x = check_images(x, self.arch, self.in_chans, self.min_input_size)
         pairs = list(zip(self.towers, self.devices))
         maps = [tower.lower(x.to(device, non_blocking=True)) for tower, device in pairs]
         units = [tower.upper(self._exchange(maps, device)) for tower, device in pairs]
