@@ -66,14 +66,14 @@ def test_torchvision_layout_drops_before_fc6_and_fc7(tv):
 def test_paper_shapes(kwargs, size, conv1):
     model = AlexNet(num_classes=7, **kwargs).eval()
     x = torch.randn(2, 3, size, size)
-    maps = model.forward_intermediates(x, ["conv1", "pool5"])
+    maps = model.layer_outputs(x, ["conv1", "pool5"])
     assert maps["conv1"].shape == (2, 96, conv1, conv1)
     assert model.forward_features(x).shape == (2, 256, 6, 6)
     assert model(x).shape == (2, 7)
 
 
 def test_paper_maps_at_227_are_the_papers(paper):
-    maps = paper.forward_intermediates(torch.randn(1, 3, 227, 227), ["pool1", "pool2", "conv3", "pool5"])
+    maps = paper.layer_outputs(torch.randn(1, 3, 227, 227), ["pool1", "pool2", "conv3", "pool5"])
     assert maps["pool1"].shape[1:] == (96, 27, 27)
     assert maps["pool2"].shape[1:] == (256, 13, 13)
     assert maps["conv3"].shape[1:] == (384, 13, 13)
@@ -137,14 +137,55 @@ def test_freeze_up_to_a_named_layer():
         model.freeze(up_to="conv9")
 
 
-def test_intermediates_are_the_layer_outputs_along_the_forward_pass():
+def test_layer_outputs_are_the_named_layers_outputs_along_the_forward_pass():
     model = AlexNetTV(num_classes=5).eval()
     x = torch.randn(2, 3, 80, 80)
-    maps = model.forward_intermediates(x, ["relu1", "fc8"])
+    maps = model.layer_outputs(x, ["relu1", "fc8"])
     assert torch.all(maps["relu1"] >= 0)
     torch.testing.assert_close(maps["fc8"], model(x))
     with pytest.raises(ValueError, match="layers are"):
-        model.forward_intermediates(x, ["conv6"])
+        model.layer_outputs(x, ["conv6"])
+
+
+@pytest.mark.parametrize(
+    "arch, size, shapes",
+    [
+        ("alexnet", 227, [(96, 55), (256, 27), (384, 13), (384, 13), (256, 13)]),
+        ("alexnet_tv", 224, [(64, 55), (192, 27), (384, 13), (256, 13), (256, 13)]),
+    ],
+)
+def test_forward_intermediates_follows_timms_contract(arch, size, shapes):
+    torch.manual_seed(0)
+    model = create_model(arch, num_classes=5).eval()
+    x = torch.randn(1, 3, size, size)
+    final, intermediates = model.forward_intermediates(x)  # (final features, [one map per conv stage])
+    assert isinstance(final, torch.Tensor) and isinstance(intermediates, list)
+    torch.testing.assert_close(final, model.forward_features(x), rtol=0, atol=0)
+    assert [tuple(t.shape) for t in intermediates] == [(1, c, n, n) for c, n in shapes]
+    named = model.layer_outputs(x, model.intermediate_names)
+    for t, name in zip(intermediates, model.intermediate_names, strict=True):
+        torch.testing.assert_close(t, named[name], rtol=0, atol=0)
+
+    only = model.forward_intermediates(x, indices=2, intermediates_only=True)  # an int: the last n
+    assert isinstance(only, list) and [t.shape for t in only] == [t.shape for t in intermediates[-2:]]
+    picked = model.forward_intermediates(x, indices=[-1, 0], intermediates_only=True)  # forward order
+    assert [t.shape for t in picked] == [intermediates[0].shape, intermediates[-1].shape]
+    early, kept = model.forward_intermediates(x, indices=[1], stop_early=True)
+    torch.testing.assert_close(early, intermediates[1], rtol=0, atol=0)  # stops at the last stage asked for
+    assert len(kept) == 1
+    final_normed, _ = model.forward_intermediates(x, indices=[0], norm=True)  # no norm layer: unchanged
+    torch.testing.assert_close(final_normed, final, rtol=0, atol=0)
+
+
+def test_forward_intermediates_refuses_what_timm_refuses(paper):
+    x = torch.randn(1, 3, 67, 67)
+    for bad in (0, 6, [5], [-6]):
+        with pytest.raises(ValueError, match="out of range|1 <= n <= 5"):
+            paper.forward_intermediates(x, indices=bad)
+    with pytest.raises(ValueError, match="output_fmt must be 'NCHW'"):
+        paper.forward_intermediates(x, output_fmt="NLC")
+    with pytest.raises(ValueError, match=r"expects float images \[B, 3, H, W\] with H, W >= 67"):
+        paper.forward_intermediates(torch.randn(1, 3, 60, 60))
 
 
 @pytest.mark.parametrize("in_chans", [1, 2])
@@ -215,12 +256,12 @@ def test_fc6_folded_with_the_pool_is_the_unfolded_network_at_a_fraction_of_the_c
     torch.manual_seed(0)
     model = create_model(arch, num_classes=5).double().eval()
     x = torch.randn(2, 3, size, size, dtype=torch.float64)
-    assert model.forward_intermediates(x, ["pool5"])["pool5"].shape[-2:] == (pool5, pool5)
+    assert model.layer_outputs(x, ["pool5"])["pool5"].shape[-2:] == (pool5, pool5)
     torch.testing.assert_close(model(x), unfolded(model, x), rtol=1e-10, atol=1e-12)
     fc7_fc8 = 2 * 2 * (4096 * 4096 + 4096 * 5)
     fold = 2 * 4096 * 256 * 36 * pool5**2  # once per batch: fc6's weight times the pool's matrix
     assert fc_flops(model, x) == 2 * 2 * 4096 * 256 * pool5**2 + fold + fc7_fc8  # fc6 on the maps, not copies
-    intermediates = model.forward_intermediates(x, ["fc6", "fc8"])
+    intermediates = model.layer_outputs(x, ["fc6", "fc8"])
     torch.testing.assert_close(intermediates["fc8"], model(x), rtol=0, atol=0)
 
 

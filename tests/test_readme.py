@@ -20,6 +20,7 @@ def test_backbone_example_runs_and_its_comments_are_true():
     assert tuple(namespace["features"].shape) == (8, 256, 6, 6)
     assert tuple(namespace["maps"]["conv1"].shape) == (8, 96, 15, 15)
     assert tuple(namespace["maps"]["fc7"].shape) == (8, 4096)
+    assert tuple(namespace["final"].shape) == (8, 256, 6, 6) and len(namespace["stages"]) == 5
     assert namespace["model"].num_classes == 11
 
 
