@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 
 # The real modules behind both spellings. numpy 2 renamed numpy.core to numpy._core (numpy.core still
-# imports there, with a DeprecationWarning); numpy 1.26.x ships only a partial numpy._core stub (multiarray,
-# no numeric) and older 1.x none at all, so the numpy 1 branch imports numpy.core. Either way the
+# imports there, with a DeprecationWarning); numpy 1.26 ships only a stub numpy._core for unpickling (it
+# has multiarray but no numeric), so on numpy 1.x the modules come from numpy.core. Either way the
 # allow-list below maps both spellings to the same functions, so pickles from either numpy load on either.
 try:
     from numpy._core import multiarray as _multiarray
