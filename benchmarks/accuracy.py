@@ -4,8 +4,8 @@ same test split.
 
 The three networks are ``rfnet demo`` (``rfnet.jobs.demo.run_demo``) with a chosen preset, size and all
 three models. Each trains with its own recipe (``rfnet.jobs.recipes``): AlexNet with rfnet's fine-tuning
-default for ``--epochs`` epochs, VT-CNN2 and the ResNet as their papers did (Adam, their batch size and
-epoch cap, early stopping) unless ``--baseline-epochs`` / ``--batch-size`` override them. The data keeps
+default (10 epochs unless ``--epochs``), VT-CNN2 and the ResNet as their papers did (Adam, their batch
+size and epoch cap, early stopping) unless ``--baseline-epochs`` / ``--batch-size`` override them. The data keeps
 the preset's own amplitude convention (``--normalization``; ``rml2016``: each example divided by its sum
 of magnitudes, as RadioML 2016.10a) now that the baselines are gain-invariant.
 
@@ -122,7 +122,7 @@ def main() -> None:
     parser.add_argument("--normalization", choices=NORMALIZATIONS,
                         help="per-example scaling of the generated data (default: the preset's own: "
                         + ", ".join(f"{name} {make().normalization}" for name, make in PRESETS.items()) + ")")
-    parser.add_argument("--epochs", type=int, default=6, help="AlexNet epochs (default 6)")
+    parser.add_argument("--epochs", type=int, help="AlexNet epochs (default: its recipe's, 10)")
     parser.add_argument("--baseline-epochs", type=int,
                         help="VT-CNN2 and ResNet epochs at most (default: their recipes', with early stopping)")
     parser.add_argument("--image-size", type=int, default=67)
@@ -135,7 +135,7 @@ def main() -> None:
 
     out = Path(args.out)
     normalization = args.normalization or PRESETS[args.preset]().normalization
-    # lr, batch_size and baseline_epochs left None reach FinetuneJob as None: each model's recipe.
+    # lr, batch_size, epochs and baseline_epochs left None reach FinetuneJob as None: each model's recipe.
     config = DemoConfig(preset=args.preset, models=MODELS, per_class_snr=args.per_class_snr,
                         snr_min_db=args.snr_min, snr_max_db=args.snr_max, snr_step_db=args.snr_step,
                         epochs=args.epochs, baseline_epochs=args.baseline_epochs, lr=None,

@@ -41,8 +41,9 @@ class DemoConfig:
         per_class_snr: examples per (class, SNR) cell of the generated data.
         snr_min_db, snr_max_db, snr_step_db: the SNR grid (dB, both ends included).
         classes: modulation names (``None``: the preset's 11).
-        epochs: training epochs of the AlexNet models; baseline_epochs: the most epochs of the raw-IQ
-            baselines, which stop early as their recipe says (``None``: their recipe's cap, 100).
+        epochs: training epochs of the AlexNet models (``None``: AlexNet's recipe, 10); baseline_epochs:
+            the most epochs of the raw-IQ baselines, which stop early as their recipe says (``None``: their
+            recipe's cap, 100).
         batch_size, lr: examples per step and AdamW learning rate of every model (``None``: each model's
             recipe, :data:`rfnet.jobs.recipes.RECIPES`).
         image_size: spectrogram side in pixels (67: the paper AlexNet's minimum).
@@ -62,7 +63,7 @@ class DemoConfig:
     snr_max_db: int = 18
     snr_step_db: int = 4
     classes: tuple[str, ...] | None = None
-    epochs: int = 3
+    epochs: int | None = 3
     baseline_epochs: int | None = 30
     batch_size: int | None = None
     lr: float | None = None
