@@ -15,10 +15,13 @@ from pathlib import Path
 
 from playwright import sync_api as playwright
 
-from rfnet.dashboard.server import CHROMIUM, CHROMIUM_ARGS, running_dashboard, settled
+from rfnet.dashboard.server import CHROMIUM, CHROMIUM_ARGS, RENDER_TIMEOUT_MS, running_dashboard, settled
 
-PAGES = {"lab": "", "comparison": "comparison", "robustness": "robustness"}
-"""Screenshot name -> the page's URL path (Streamlit names a page after its file)."""
+PAGES = {"lab": ("", '[data-testid="stMetricValue"]'),
+         "comparison": ("comparison", '[data-testid="stDataFrame"]'),
+         "robustness": ("robustness", '[data-testid="stDataFrame"]')}
+"""Screenshot name -> the page's URL path (Streamlit names a page after its file) and an element that
+exists only once the page has drawn its content."""
 VIEWPORT = {"width": 1400, "height": 1000}
 
 
@@ -36,9 +39,9 @@ def main() -> None:
         browser = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport=VIEWPORT)
-            for name, path in PAGES.items():
+            for name, (path, drawn) in PAGES.items():
                 page.goto(f"{url}/{path}")
-                page.locator('[data-testid="stMain"]').wait_for()
+                page.locator(drawn).first.wait_for(timeout=RENDER_TIMEOUT_MS)
                 settled(page)
                 page.wait_for_timeout(2000)   # charts draw after the run ends
                 page.screenshot(path=str(out / f"{name}.png"), full_page=True)
