@@ -64,8 +64,10 @@ def verdict(reports: dict[str, dict], target: str, min_snr_db: float = 0.0, marg
     ours, others = points(reports[target]), [points(m) for name, m in reports.items() if name != target]
     below = []
     for snr, (accuracy, count) in sorted(ours.items()):
+        if snr < min_snr_db:
+            continue
         for other in others:
-            if snr < min_snr_db or snr not in other:
+            if snr not in other:
                 continue
             their, their_count = other[snr]
             error = math.sqrt(accuracy * (1 - accuracy) / count + their * (1 - their) / their_count)

@@ -18,7 +18,8 @@ How each family is made (all fully batched; per-example parameters are drawn fro
   ``CPFSK`` as GNU Radio's ``cpfsk_bc(k=0.5)`` (rectangular frequency pulse, h = 0.5).
 - Analog, driven by the speech-like source of ``rfnet.dsp.sources``: ``AM-DSB-WC`` ``1 + m s(t)``,
   ``AM-DSB-SC`` ``s(t)``, ``AM-SSB-SC`` the analytic (upper-sideband) signal ``s + j H{s}`` with the
-  Hilbert transform done by FFT over a stretch longer than the window (see ``_audio``), ``AM-SSB-WC`` ``1 + m (s + j H{s})``, ``FM``/``WBFM``
+  Hilbert transform done by FFT over a stretch longer than the window (see ``_audio``), ``AM-SSB-WC``
+  ``1 + m (s + j H{s})``, ``FM``/``WBFM``
   ``exp(j 2 pi f_dev / f_s * cumsum s)`` (no pre-emphasis).
 
 Every example gets a random carrier phase. The 2016 names generate the signal they were meant to be:
@@ -229,20 +230,23 @@ def analytic_signal(x: torch.Tensor) -> torch.Tensor:
     return torch.complex(x, torch.fft.irfft(spectrum * weight, n=samples, dim=-1))
 
 
-def _audio(num: int, length: int, cfg: ModulationConfig, generator: torch.Generator) -> torch.Tensor:
-    """``num`` windows of the speech-like source as analytic signals ``s + j H{s}``, complex64
-    ``[num, length]`` (``|s| <= 1``; AM-DSB and FM use the real part ``s``, AM-SSB all of it).
+def _audio(num: int, length: int, cfg: ModulationConfig, generator: torch.Generator, *,
+           analytic: bool = False) -> torch.Tensor:
+    """``num`` windows of the speech-like source ``s``, float32 ``[num, length]`` (``|s| <= 1``), or with
+    ``analytic`` its analytic signal ``s + j H{s}``, complex64 (AM-SSB).
 
-    The source is band-limited and Hilbert-transformed over a stretch of at least one period of its
+    The source is band-limited (and Hilbert-transformed) over a stretch of at least one period of its
     lowest frequency (``sample_rate_hz / audio.low_hz`` samples) and the window is cut from the middle.
-    Done on the window alone, both FFTs would treat it as one period of a periodic signal and drop every
+    Done on the window alone, the FFTs would treat it as one period of a periodic signal and drop every
     component slower than the window: at 200 kS/s a 128-sample window lasts 0.64 ms, so speech below
     1.56 kHz (nearly all of its power) would vanish and AM windows would be a bare carrier.
     """
     stretch = max(length, math.ceil(cfg.sample_rate_hz / cfg.audio.low_hz))
     audio = speech_like(num, stretch, sample_rate_hz=cfg.sample_rate_hz, generator=generator, config=cfg.audio)
+    if analytic:
+        audio = analytic_signal(audio)
     start = (stretch - length) // 2
-    return analytic_signal(audio)[:, start:start + length]
+    return audio[:, start:start + length]
 
 
 def _am_index(num: int, cfg: ModulationConfig, generator: torch.Generator) -> torch.Tensor:
@@ -250,25 +254,25 @@ def _am_index(num: int, cfg: ModulationConfig, generator: torch.Generator) -> to
 
 
 def _am_dsb_wc(num, length, cfg, generator):
-    audio = _audio(num, length, cfg, generator).real
+    audio = _audio(num, length, cfg, generator)
     return torch.complex(1 + _am_index(num, cfg, generator) * audio, torch.zeros_like(audio))
 
 
 def _am_dsb_sc(num, length, cfg, generator):
-    audio = _audio(num, length, cfg, generator).real
+    audio = _audio(num, length, cfg, generator)
     return torch.complex(audio, torch.zeros_like(audio))
 
 
 def _am_ssb_wc(num, length, cfg, generator):
-    return 1 + _am_index(num, cfg, generator) * _audio(num, length, cfg, generator)
+    return 1 + _am_index(num, cfg, generator) * _audio(num, length, cfg, generator, analytic=True)
 
 
 def _am_ssb_sc(num, length, cfg, generator):
-    return _audio(num, length, cfg, generator)
+    return _audio(num, length, cfg, generator, analytic=True)
 
 
 def _fm(num, length, cfg, generator):
-    audio = _audio(num, length, cfg, generator).real
+    audio = _audio(num, length, cfg, generator)
     deviation = _uniform(cfg.fm_deviation_hz_min, cfg.fm_deviation_hz_max, num, generator)[:, None]
     step = deviation.double() / cfg.sample_rate_hz * audio.double()
     return _phasor(torch.cumsum(step, dim=1))
