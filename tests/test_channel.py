@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from rfnet.dsp.channel import (ChannelConfig, apply_channel, apply_impairments, awgn, bounded_random_walk,
-                               delay_paths, fading_gains, fractional_delay, frequency_offset, interpolate,
-                               multipath_fading, phase_noise, phase_offset, resample)
+                               fading_gains, frequency_offset, multipath_fading, phase_noise, phase_offset)
+from rfnet.dsp.interpolation import delay_paths, fractional_delay, interpolate, resample
 from rfnet.dsp.power import ratio_to_db, signal_power
 
 
@@ -160,11 +160,11 @@ def test_interpolate_holds_the_edge_samples_far_outside_the_example():
     [[0.0, 6.5, 2.25, 9.0]],  # offsets 0 ... 6: too spread for slices, gathered either way
 ])
 def test_interpolate_reads_its_taps_as_slices_or_by_gather_alike(monkeypatch, positions):
-    import rfnet.dsp.channel as channel
+    import rfnet.dsp.interpolation as interpolation
     x = white(len(positions), 32)
     positions = torch.tensor(positions, dtype=torch.float64)
     default = interpolate(x, positions)
-    monkeypatch.setattr(channel, "SLICED_SHIFTS_MAX", 0)  # always gather
+    monkeypatch.setattr(interpolation, "SLICED_SHIFTS_MAX", 0)  # always gather
     torch.testing.assert_close(default, interpolate(x, positions), atol=1e-6, rtol=0)
 
 

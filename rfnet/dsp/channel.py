@@ -27,21 +27,21 @@ it). GNU Radio's ``dynamic_channel_model``, used for RadioML 2016, instead adds 
 *amplitude* ``10**(-snr/10)``, so its noise power is ``10**(-snr/5)`` and its labels are not true SNRs;
 ``ChannelConfig.rml2016()`` reproduces its impairments but not that flaw.
 
-Samples needed from outside an example (a delayed path or a timing offset at its start, a faster clock
+Fractional delays and clock offsets are band-limited interpolation (:mod:`rfnet.dsp.interpolation`):
+samples needed from outside an example (a delayed path or a timing offset at its start, a faster clock
 running past its end) are taken as the nearest edge sample, so no example gets a run of zeros.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
-from rfnet.dsp.power import (check_iq, complex_gaussian_noise, db_to_ratio, per_example, signal_power,
-                             uniform_per_example)
+from rfnet.dsp.interpolation import check_half_width, delayed_copies, resample_unchecked
+from rfnet.dsp.power import (check_iq, complex_gaussian_noise, db_to_ratio, per_example, per_example_or_sample,
+                             signal_power, uniform_per_example)
 
 __all__ = [
     "ChannelConfig",
@@ -49,28 +49,12 @@ __all__ = [
     "apply_impairments",
     "awgn",
     "bounded_random_walk",
-    "delay_paths",
     "fading_gains",
-    "fractional_delay",
     "frequency_offset",
-    "interpolate",
     "multipath_fading",
     "phase_noise",
     "phase_offset",
-    "resample",
-    "sinc_weights",
 ]
-
-KAISER_BETA = 7.0
-"""Shape of the Kaiser window on the interpolating sinc; with 16 taps (half width 8) a tone up to
-0.35 cycles/sample is delayed with a maximum error below 1e-3 of its amplitude."""
-
-SINC_TABLE_PHASES = 4096
-"""Fractional positions the interpolator's weights are tabulated at (per sample)."""
-
-SLICED_SHIFTS_MAX = 4
-"""``interpolate`` reads its taps as plain slices (no gather) when the floor of the positions minus the
-output index takes at most this many values over the batch (delays and clock offsets of a few samples)."""
 
 FADING_GRID_CYCLES = 0.01
 """Largest turn (cycles) of any fading sinusoid between the samples its gains are computed at."""
@@ -218,22 +202,6 @@ class ChannelConfig:
 
 # --- helpers ---------------------------------------------------------------------------------------
 
-def _per_example_or_sample(value: float | torch.Tensor, batch: int, samples: int, name: str,
-                           device: torch.device) -> torch.Tensor:
-    """A number, ``[batch]`` or ``[batch, samples]`` value as float64 ``[batch, 1 or samples]``."""
-    if isinstance(value, torch.Tensor) and value.dim() == 2:
-        if tuple(value.shape) != (batch, samples):
-            raise ValueError(f"{name} must be a number or have shape [{batch}] or [{batch}, {samples}], "
-                             f"got shape {tuple(value.shape)}")
-        value = value.to(device=device, dtype=torch.float64) if not value.is_complex() else value
-        # One sum finds a NaN or infinity (as in check_iq); only then look sample by sample.
-        if value.is_complex() or (not bool(torch.isfinite(value.sum()))
-                                  and not bool(torch.isfinite(value).all())):
-            raise ValueError(f"{name} must be real and finite")
-        return value
-    return per_example(value, batch, name, device, torch.float64).unsqueeze(-1)
-
-
 def _randn(shape: tuple[int, ...], generator: torch.Generator, device: torch.device) -> torch.Tensor:
     """Standard normal draws, float32 from the generator, returned as float64 for accumulation."""
     return torch.randn(shape, generator=generator, device=generator.device).to(device, torch.float64)
@@ -244,76 +212,11 @@ def _rand(shape: tuple[int, ...], generator: torch.Generator, device: torch.devi
                       dtype=torch.float64).to(device)
 
 
-def _exclusive_cumsum(values: torch.Tensor) -> torch.Tensor:
-    """``out[..., n] = sum_{k<n} values[..., k]`` along the last axis (``out[..., 0] = 0``)."""
-    return F.pad(torch.cumsum(values[..., :-1], dim=-1), (1, 0))
-
-
 def _rotate(iq: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
     """``iq * exp(j*phase)``; phase float64 radians broadcastable to ``iq``, reduced to less than a turn
     in float64 before the float32 cosine and sine (``torch.polar`` is several times slower)."""
     angle = torch.frac(phase * (1 / (2 * math.pi))).float().mul_(2 * math.pi)
     return iq * torch.complex(torch.cos(angle), torch.sin(angle))
-
-
-def _check_half_width(half_width: int) -> None:
-    if not isinstance(half_width, int) or half_width < 1:
-        raise ValueError(f"half_width must be a positive integer, got {half_width!r}")
-
-
-@functools.lru_cache(maxsize=8)
-def _sinc_table(half_width: int) -> torch.Tensor:
-    """float32 ``[2 * half_width, SINC_TABLE_PHASES + 1]``: column ``i`` holds the taps (at offsets
-    ``1 - half_width ... half_width`` from the floor of the position) for the fractional part
-    ``i / SINC_TABLE_PHASES``; each column sums to 1 (unit gain at DC). The whole-sample columns (0 and
-    the last) are exactly one tap of 1, so a whole-sample delay is an exact shift."""
-    offsets = torch.arange(1 - half_width, half_width + 1, dtype=torch.float64).unsqueeze(-1)
-    fractions = torch.arange(SINC_TABLE_PHASES + 1, dtype=torch.float64) / SINC_TABLE_PHASES
-    distance = offsets - fractions
-    taper = torch.sqrt((1 - (distance / half_width) ** 2).clamp(min=0))
-    window = torch.special.i0(KAISER_BETA * taper) / torch.special.i0(torch.tensor(KAISER_BETA))
-    table = torch.sinc(distance) * window
-    table = table / table.sum(dim=0, keepdim=True)
-    table[:, 0] = (distance[:, 0] == 0).double()
-    table[:, -1] = (distance[:, -1] == 0).double()
-    return table.float()
-
-
-@functools.lru_cache(maxsize=32)
-def _relative_sinc_table(half_width: int, shifts: int, device: torch.device) -> torch.Tensor:
-    """float32 ``[2 * half_width + shifts - 1, shifts * SINC_TABLE_PHASES + 1]``, the taps by position
-    relative to the output index, kept on ``device`` (not copied there per call). Column ``c`` is for a
-    position ``c / SINC_TABLE_PHASES`` samples after the lowest whole-sample offset ``L``
-    (``shift = c // SINC_TABLE_PHASES`` whole samples and the remaining fraction); row ``j`` holds the
-    weight of the sample ``L + 1 - half_width + j`` samples from the output index: tap ``j - shift`` of
-    ``_sinc_table``, zero where there is no such tap."""
-    table = _sinc_table(half_width)
-    taps = table.shape[0]
-    columns = torch.arange(shifts * SINC_TABLE_PHASES + 1)
-    shift = torch.div(columns, SINC_TABLE_PHASES, rounding_mode="floor").clamp(max=shifts - 1)
-    phase = columns - shift * SINC_TABLE_PHASES
-    tap = torch.arange(taps + shifts - 1).unsqueeze(-1) - shift
-    weights = table[tap.clamp(0, taps - 1), phase]
-    return torch.where((tap >= 0) & (tap < taps), weights, torch.zeros(())).to(device)
-
-
-def sinc_weights(fraction: torch.Tensor, half_width: int = 8) -> torch.Tensor:
-    """Interpolation weights for fractional positions ``fraction`` in ``[0, 1]`` (any shape ``S``).
-
-    Returns float32 ``[2 * half_width, *S]``: the weights of the samples at offsets
-    ``1 - half_width ... half_width`` from the floor of the position. Looked up in a table of
-    ``SINC_TABLE_PHASES`` fractions (timing error at most ``1 / (2 * SINC_TABLE_PHASES)`` sample).
-    """
-    _check_half_width(half_width)
-    table = _sinc_table(half_width).to(fraction.device)
-    index = torch.round(fraction.double() * SINC_TABLE_PHASES).long()
-    return torch.index_select(table, 1, index.reshape(-1)).view(2 * half_width, *index.shape)
-
-
-def _pad_edges(iq: torch.Tensor, before: int, after: int) -> torch.Tensor:
-    """``iq`` with its first sample repeated ``before`` times in front and its last ``after`` behind."""
-    batch = iq.shape[0]
-    return torch.cat([iq[:, :1].expand(batch, before), iq, iq[:, -1:].expand(batch, after)], dim=1)
 
 
 def bounded_random_walk(start: torch.Tensor, step_std: float, bound: float, samples: int, *,
@@ -339,121 +242,6 @@ def bounded_random_walk(start: torch.Tensor, step_std: float, bound: float, samp
 
 # --- impairments -----------------------------------------------------------------------------------
 
-def interpolate(iq: torch.Tensor, positions: torch.Tensor, *, half_width: int = 8) -> torch.Tensor:
-    """Band-limited values of each example at fractional sample positions.
-
-    iq: complex64 ``[batch, samples]``. positions: float ``[batch, outputs]`` in samples of ``iq``
-    (float64 recommended for long signals). Uses a Kaiser-windowed sinc of ``2 * half_width`` taps
-    (``sinc_weights``); the example is extended beyond its ends by repeating its edge samples.
-    Returns complex64 ``[batch, outputs]``.
-    """
-    check_iq(iq)
-    if positions.dim() != 2 or positions.shape[0] != iq.shape[0] or positions.is_complex():
-        raise ValueError(f"positions must be real with shape [{iq.shape[0]}, outputs], "
-                         f"got shape {tuple(positions.shape)}")
-    _check_half_width(half_width)
-    positions = positions.to(device=iq.device, dtype=torch.float64)
-    if not bool(torch.isfinite(positions.sum())) and not bool(torch.isfinite(positions).all()):
-        raise ValueError("positions must be finite")
-    return _interpolate(iq, positions, half_width)
-
-
-def _interpolate(iq: torch.Tensor, positions: torch.Tensor, half_width: int) -> torch.Tensor:
-    """``interpolate`` without the argument checks; positions float64 ``[batch, outputs]``."""
-    batch, samples = iq.shape
-    outputs = positions.shape[1]
-    phases = SINC_TABLE_PHASES
-    index = torch.arange(outputs, device=iq.device, dtype=torch.float64)
-    # Beyond half_width samples outside the example every tap reads the repeated edge sample. Each
-    # position is then held as a whole number of table steps from its output's index.
-    relative = positions.clamp(-half_width, samples - 1 + half_width).sub_(index)
-    steps = relative.mul_(phases).round_()
-    lowest, highest = (int(value) for value in torch.aminmax(steps))
-    steps = steps.to(torch.int32 if max(-lowest, highest) < 2 ** 31 else torch.int64)  # int32: faster
-    lowest, highest = lowest // phases, highest // phases
-    shifts = highest - lowest + 1
-    if shifts <= SLICED_SHIFTS_MAX:
-        # Delays and clock offsets of a few samples: row j of the relative table weights the samples
-        # `first + j` after each output's index, a plain slice of the padded example.
-        table = _relative_sinc_table(half_width, shifts, iq.device)
-        columns = steps.sub_(lowest * phases).view(-1)
-        first = lowest + 1 - half_width
-        before, after = max(0, -first), max(0, outputs - samples + highest + half_width)
-
-        def tap_values(planes: torch.Tensor, row: int) -> torch.Tensor:
-            start = before + first + row
-            return planes[..., start:start + outputs]
-    else:
-        table = _sinc_table(half_width).to(iq.device)
-        columns = torch.remainder(steps, phases).view(-1)
-        before = after = 2 * half_width
-        # index in the padded example of each output's first tap, floor(position) + 1 - half_width
-        first_tap = torch.div(steps, phases, rounding_mode="floor") + (index.long() + before + 1 - half_width)
-        first_tap = first_tap.unsqueeze(1).expand(batch, 2, outputs)
-
-        def tap_values(planes: torch.Tensor, row: int) -> torch.Tensor:
-            # Gathering `first_tap` from the view that starts `row` samples later reads tap `row`.
-            return torch.gather(planes[..., row:], 2, first_tap)
-    # float32 [batch, 2 (real, imaginary), before + samples + after], the edge samples repeated
-    rails = torch.view_as_real(iq).transpose(1, 2)
-    planes = torch.cat([rails[..., :1].expand(batch, 2, before), rails,
-                        rails[..., -1:].expand(batch, 2, after)], dim=-1)
-    total = None
-    for row, row_weights in enumerate(table):
-        # One 1-D lookup per row (faster than one index_select across the 2-D table), weighting the
-        # real and the imaginary plane alike.
-        weight = torch.index_select(row_weights, 0, columns).view(batch, 1, outputs)
-        if total is None:
-            total = tap_values(planes, row) * weight
-        else:
-            total.addcmul_(tap_values(planes, row), weight)
-    return torch.complex(total[:, 0], total[:, 1])
-
-
-def fractional_delay(iq: torch.Tensor, delay: float | torch.Tensor, *,
-                     half_width: int = 8) -> torch.Tensor:
-    """Delay each example by ``delay`` samples (a number or float ``[batch]``, fractional allowed):
-    ``y[n] = x(n - delay)``. Returns complex64 ``[batch, samples]``."""
-    check_iq(iq)
-    _check_half_width(half_width)
-    batch, samples = iq.shape
-    delay = per_example(delay, batch, "delay", iq.device, torch.float64).unsqueeze(-1)
-    times = torch.arange(samples, device=iq.device, dtype=torch.float64)
-    return _interpolate(iq, times - delay, half_width)
-
-
-def resample(iq: torch.Tensor, sample_rate_offset: float | torch.Tensor, *,
-             delay: float | torch.Tensor = 0.0, half_width: int = 8) -> torch.Tensor:
-    """Resample as a receiver whose sample clock runs ``1 + sample_rate_offset`` times too fast.
-
-    sample_rate_offset: relative offset (``1e-4`` is 100 ppm), a number, float ``[batch]`` or, for a
-    drifting clock, float ``[batch, samples]`` (the offset at each output sample). Output sample ``n``
-    is the input at time ``-delay + sum_{k<n} 1 / (1 + offset_k)`` samples, so a tone at ``f`` cycles
-    per sample comes out at ``f / (1 + offset)``. delay: timing offset, samples (number or ``[batch]``).
-    Returns complex64 ``[batch, samples]`` (same length; the end is held at the last sample if a slow
-    clock would run past it).
-    """
-    check_iq(iq)
-    _check_half_width(half_width)
-    batch, samples = iq.shape
-    offset = _per_example_or_sample(sample_rate_offset, batch, samples, "sample_rate_offset", iq.device)
-    if not float(offset.min()) > -0.5:
-        raise ValueError("sample_rate_offset must be greater than -0.5")
-    delay = per_example(delay, batch, "delay", iq.device, torch.float64).unsqueeze(-1)
-    return _resample(iq, offset, delay, half_width)
-
-
-def _resample(iq: torch.Tensor, offset: torch.Tensor, delay: torch.Tensor, half_width: int) -> torch.Tensor:
-    """``resample`` without the argument checks; offset float64 ``[batch, 1 or samples]``, delay
-    float64 ``[batch, 1]``."""
-    step = 1.0 / (1.0 + offset)
-    if step.shape[1] == 1:  # a steady clock: sample n at n * step
-        times = torch.arange(iq.shape[1], device=iq.device, dtype=torch.float64) * step
-    else:
-        times = _exclusive_cumsum(step)
-    return _interpolate(iq, times.sub_(delay), half_width)
-
-
 def frequency_offset(iq: torch.Tensor, cfo: float | torch.Tensor) -> torch.Tensor:
     """Shift each example in frequency by ``cfo`` cycles per sample.
 
@@ -471,7 +259,7 @@ def _frequency_offset_steps(cfo: float | torch.Tensor, batch: int, samples: int,
     """The phase ``frequency_offset`` turns by from each sample to the next, float64 ``[batch,
     samples]`` radians: ``2*pi*cfo_{n-1}`` into sample ``n``, 0 into the first (``radians_per_unit``
     replaces ``2*pi`` for a cfo in other units: ``2*pi / sample_rate`` for Hz)."""
-    cfo = _per_example_or_sample(cfo, batch, samples, "cfo", device)
+    cfo = per_example_or_sample(cfo, batch, samples, "cfo", device)
     steps = torch.empty(batch, samples, device=device, dtype=torch.float64)
     steps[:, 0] = 0.0
     torch.mul(cfo[:, :samples - 1].expand(batch, samples - 1), radians_per_unit, out=steps[:, 1:])
@@ -564,54 +352,6 @@ def _fading_grid(batch: int, paths: int, samples: int, *, max_doppler: float | t
     return torch.cat([first.unsqueeze(1), diffuse[:, 1:]], dim=1), step
 
 
-def delay_paths(iq: torch.Tensor, delays: tuple[float, ...], *, half_width: int = 8) -> torch.Tensor:
-    """Copies of each example delayed by each of ``delays`` (samples, the same for every example):
-    ``out[:, p, n] = x(n - delays[p])``, the interpolation of ``interpolate`` done as one FIR filter
-    per path (the delays are the same for every example, so each tap is one scaled, shifted copy of
-    the whole batch). iq: complex64 ``[batch, samples]``; returns complex64 ``[batch, paths, samples]``.
-    """
-    check_iq(iq)
-    _check_half_width(half_width)
-    if len(delays) == 0 or not all(math.isfinite(d) for d in delays):
-        raise ValueError(f"delays must be a non-empty sequence of finite numbers, got {delays!r}")
-    return torch.stack(_delayed_copies(iq, delays, half_width), dim=1)
-
-
-def _delayed_copies(iq: torch.Tensor, delays: tuple[float, ...], half_width: int) -> list[torch.Tensor]:
-    """``delay_paths`` without the argument checks, as one complex64 ``[batch, samples]`` per delay.
-    Taps of weight exactly 0 are skipped, so a whole-sample delay is the example itself, shifted."""
-    samples = iq.shape[1]
-    margin, filters = _delay_filters(tuple(delays), half_width)
-    padded = _pad_edges(iq, margin, margin)
-    rails = torch.view_as_real(padded)  # float32 [batch, margin+samples+margin, 2]
-    copies = []
-    for taps in filters:
-        if len(taps) == 1 and taps[0][1] == 1.0:
-            offset = taps[0][0]
-            copies.append(iq if offset == 0 else padded[:, margin + offset:margin + offset + samples].contiguous())
-            continue
-        (offset, weight), *rest = taps
-        out = rails[:, margin + offset:margin + offset + samples] * weight
-        for offset, weight in rest:
-            out.add_(rails[:, margin + offset:margin + offset + samples], alpha=weight)
-        copies.append(torch.view_as_complex(out))
-    return copies
-
-
-@functools.lru_cache(maxsize=32)
-def _delay_filters(delays: tuple[float, ...], half_width: int
-                   ) -> tuple[int, tuple[tuple[tuple[int, float], ...], ...]]:
-    """Each delay's FIR filter as ``(sample offset, weight)`` pairs without the zero weights
-    (``x(n - d) = sum_k w_k x[n + floor(-d) + 1 - half_width + k]``), and the largest offset."""
-    shifts = [math.floor(-d) for d in delays]
-    fractions = torch.tensor([-d - s for d, s in zip(delays, shifts)], dtype=torch.float64)
-    weights = sinc_weights(fractions, half_width).T.tolist()  # [paths][2 * half_width]
-    filters = tuple(tuple((shift + 1 - half_width + tap, weight) for tap, weight in enumerate(path_weights)
-                          if weight != 0.0)
-                    for shift, path_weights in zip(shifts, weights))
-    return max(abs(offset) for taps in filters for offset, _ in taps), filters
-
-
 def multipath_fading(iq: torch.Tensor, *, delays: tuple[float, ...], magnitudes: tuple[float, ...],
                      max_doppler: float | torch.Tensor = 0.0, rician_k: float | torch.Tensor = 0.0,
                      num_sinusoids: int = 8, generator: torch.Generator,
@@ -625,7 +365,7 @@ def multipath_fading(iq: torch.Tensor, *, delays: tuple[float, ...], magnitudes:
     Returns complex64 ``[batch, samples]``.
     """
     check_iq(iq)
-    _check_half_width(half_width)
+    check_half_width(half_width)
     if len(delays) != len(magnitudes):
         raise ValueError(f"delays and magnitudes must be of equal length, "
                          f"got {len(delays)} and {len(magnitudes)}")
@@ -649,7 +389,7 @@ def _multipath_fading(iq: torch.Tensor, delays: tuple[float, ...], magnitudes: t
     batch, samples = iq.shape
     norm = math.sqrt(sum(m * m for m in magnitudes))
     amplitude = torch.tensor([m / norm for m in magnitudes], device=iq.device).view(1, -1, 1)
-    delayed = _delayed_copies(iq, delays, half_width)
+    delayed = delayed_copies(iq, delays, half_width)
     grid, step = _fading_grid(batch, len(delays), samples, max_doppler=max_doppler, rician_k=rician_k,
                               num_sinusoids=num_sinusoids, generator=generator, device=iq.device)
     grid = grid * amplitude
@@ -739,7 +479,7 @@ def _impairments(iq: torch.Tensor, config: ChannelConfig, generator: torch.Gener
                   if config.sro_walk_std_hz > 0 else start)
         delay = uniform(0.0, config.timing_offset_max_samples)
         offset = sro_hz.double() / rate
-        out = _resample(out, offset if offset.dim() == 2 else offset.unsqueeze(-1),
+        out = resample_unchecked(out, offset if offset.dim() == 2 else offset.unsqueeze(-1),
                         delay.double().unsqueeze(-1), half_width)
     return out
 

@@ -23,6 +23,7 @@ import torch
 __all__ = [
     "check_iq",
     "per_example",
+    "per_example_or_sample",
     "uniform_per_example",
     "signal_power",
     "to_unit_power",
@@ -75,6 +76,23 @@ def per_example(value: float | torch.Tensor, batch: int, name: str,
     if not bool(torch.isfinite(out).all()):
         raise ValueError(f"{name} must be finite, got {value!r}")
     return out
+
+
+def per_example_or_sample(value: float | torch.Tensor, batch: int, samples: int, name: str,
+                           device: torch.device) -> torch.Tensor:
+    """A number, ``[batch]`` or ``[batch, samples]`` value as float64 ``[batch, 1 or samples]`` on ``device``:
+    a per-example constant or a per-sample track (a drifting offset)."""
+    if isinstance(value, torch.Tensor) and value.dim() == 2:
+        if tuple(value.shape) != (batch, samples):
+            raise ValueError(f"{name} must be a number or have shape [{batch}] or [{batch}, {samples}], "
+                             f"got shape {tuple(value.shape)}")
+        value = value.to(device=device, dtype=torch.float64) if not value.is_complex() else value
+        # One sum finds a NaN or infinity (as in check_iq); only then look sample by sample.
+        if value.is_complex() or (not bool(torch.isfinite(value.sum()))
+                                  and not bool(torch.isfinite(value).all())):
+            raise ValueError(f"{name} must be real and finite")
+        return value
+    return per_example(value, batch, name, device, torch.float64).unsqueeze(-1)
 
 
 def uniform_per_example(low: float, high: float, batch: int, *, generator: torch.Generator,
