@@ -75,6 +75,29 @@ def test_store_refuses_implausible_rows(tmp_path):
     assert store.measurements() == [] and store.evaluations() == []
 
 
+@pytest.mark.parametrize("trial", range(3))
+def test_store_keeps_every_row_of_processes_creating_it_at_once(tmp_path, trial):
+    """Six processes released together into one new store (issue 14: all but one lost their rows)."""
+    import multiprocessing
+
+    from store_writer import append_after_barrier
+
+    writers, rows = 6, 3
+    spawn = multiprocessing.get_context("spawn")
+    barrier = spawn.Barrier(writers)
+    path = str(tmp_path / "results.sqlite")
+    processes = [spawn.Process(target=append_after_barrier, args=(barrier, path, writer, rows))
+                 for writer in range(writers)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=60)
+    assert [process.exitcode for process in processes] == [0] * writers
+    stored = ResultsStore(path).measurements()
+    assert sorted((m.model, m.batch_size) for m in stored) == [
+        (f"writer-{writer}", batch_size) for writer in range(writers) for batch_size in range(1, rows + 1)]
+
+
 def test_default_store_path_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("RFNET_RESULTS", str(tmp_path / "mine.sqlite"))
     assert default_store_path() == tmp_path / "mine.sqlite"

@@ -26,6 +26,8 @@ from pathlib import Path
 STORE_ENV = "RFNET_RESULTS"
 DEFAULT_STORE_FILE = "rfnet-results.sqlite"
 SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 30.0
+"""How long a writer waits for another process's write to the same store to finish, in seconds."""
 
 MODES = ("eager", "compile", "channels_last", "bf16", "fp16", "cuda_graphs", "int8", "onnxruntime")
 """Execution modes a measurement can name (see :mod:`rfnet.bench.modes`)."""
@@ -106,7 +108,7 @@ def _columns(kind: type) -> list[str]:
 
 def _create_sql(table: str, kind: type) -> str:
     columns = ", ".join(f"{name} {_SQL_TYPES.get(name, 'REAL')}" for name in _columns(kind))
-    return f"CREATE TABLE {table} (id INTEGER PRIMARY KEY AUTOINCREMENT, {columns})"
+    return f"CREATE TABLE IF NOT EXISTS {table} (id INTEGER PRIMARY KEY AUTOINCREMENT, {columns})"
 
 
 class ResultsStore:
@@ -148,26 +150,36 @@ class ResultsStore:
 
     @contextmanager
     def _connect(self, create: bool) -> Iterator[sqlite3.Connection]:
+        """A connection inside one transaction: committed on success, rolled back on error.
+
+        A writer (``create``) takes the write lock first (``BEGIN IMMEDIATE``), so the check for an empty
+        database and the creation of its tables are one step: several processes creating one new store at
+        once all find it created by whichever came first, and none of their rows is lost. Another
+        writer's lock is waited for up to :data:`BUSY_TIMEOUT_S`.
+        """
         if create and not self.path.parent.is_dir():
             raise FileNotFoundError(f"results store {self.path}: folder {self.path.parent} does not exist")
         mode = "rwc" if create else "rw"
         try:
             with closing(sqlite3.connect(f"{self.path.resolve().as_uri()}?mode={mode}", uri=True,
-                                         timeout=30.0)) as connection:
-                with connection:  # one transaction: committed on success, rolled back on error
+                                         timeout=BUSY_TIMEOUT_S, isolation_level=None)) as connection:
+                connection.execute("BEGIN IMMEDIATE" if create else "BEGIN")
+                try:
                     yield connection
+                    connection.execute("COMMIT")
+                finally:
+                    if connection.in_transaction:
+                        connection.execute("ROLLBACK")
         except sqlite3.DatabaseError as err:
             raise ValueError(f"results store {self.path}: not a readable SQLite results store ({err})") from None
 
-    def _check_schema(self, connection: sqlite3.Connection) -> None:
-        """Create the tables in an empty database; otherwise demand exactly the store's tables and columns."""
+    def _check_schema(self, connection: sqlite3.Connection) -> bool:
+        """False for an empty database; True when it holds exactly the store's tables and columns; otherwise
+        ``ValueError``."""
         found = {name for (name,) in connection.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
         if not found:
-            for table, kind in _TABLES.items():
-                connection.execute(_create_sql(table, kind))
-            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            return
+            return False
         (version,) = connection.execute("PRAGMA user_version").fetchone()
         if found != set(_TABLES) or version != SCHEMA_VERSION:
             raise ValueError(f"results store {self.path}: an SQLite file, but not an rfnet results store of "
@@ -177,12 +189,16 @@ class ResultsStore:
             if columns != ["id", *_columns(kind)]:
                 raise ValueError(f"results store {self.path}: table {table} has columns {columns}, "
                                  f"expected {['id', *_columns(kind)]}")
+        return True
 
     def _insert(self, table: str, row: Measurement | Evaluation) -> int:
         names = _columns(type(row))
         values = [_to_sql(name, getattr(row, name)) for name in names]
-        with self._connect(create=True) as connection:
-            self._check_schema(connection)
+        with self._connect(create=True) as connection:  # holds the write lock: one process creates the tables
+            if not self._check_schema(connection):
+                for name, kind in _TABLES.items():
+                    connection.execute(_create_sql(name, kind))
+                connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             cursor = connection.execute(
                 f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})", values)
             return int(cursor.lastrowid)
@@ -194,7 +210,8 @@ class ResultsStore:
         names = _columns(kind)
         query = f"SELECT {', '.join(names)} FROM {table}"
         with self._connect(create=False) as connection:
-            self._check_schema(connection)
+            if not self._check_schema(connection):  # created by a writer that has not committed its tables
+                return []
             if model is None:
                 rows = connection.execute(f"{query} ORDER BY id").fetchall()
             else:
