@@ -16,7 +16,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from rfnet.robustness.budget import enforce_budget
+from rfnet.robustness.perturb import apply_attack
 from rfnet.robustness.registry import build_attack
 
 ADVERSARIAL_TRAINING_ATTACKS = ("fgm", "fgsm", "pgd", "pgd_linf")
@@ -37,16 +37,9 @@ def make_adversary(attack: str, psr_db: float, *, pgd_steps: int = 5, pgd_step_s
     method = build_attack(attack, pgd_steps=pgd_steps, pgd_step_size=pgd_step_size)
 
     def adversary(model: nn.Module, iq: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        was_training = model.training
-        model.eval()
-        try:
-            seed = int(torch.randint(0, 2**62, (), dtype=torch.int64))
-            generator = torch.Generator(device=iq.device).manual_seed(seed)
-            budget = torch.full((iq.shape[0],), float(psr_db), device=iq.device)
-            delta = method.perturbation(model, iq, labels, budget, generator)
-            delta, _ = enforce_budget(iq, delta, budget)
-        finally:
-            model.train(was_training)
-        return (iq + delta).detach()
+        seed = int(torch.randint(0, 2**62, (), dtype=torch.int64))
+        generator = torch.Generator(device=iq.device).manual_seed(seed)
+        budget = torch.full((iq.shape[0],), float(psr_db), device=iq.device)
+        return (iq + apply_attack(method, model, iq, labels, budget, generator)[0]).detach()
 
     return adversary

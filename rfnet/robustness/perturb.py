@@ -1,4 +1,5 @@
-"""``perturb``: one attack or jammer applied to one batch, budget enforced — the library entry point."""
+"""One attack or jammer applied to one batch, budget enforced: :func:`perturb` (by name, the library entry
+point) and :func:`apply_attack` (a built attack; what the sweep, ``perturb`` and adversarial training share)."""
 
 from __future__ import annotations
 
@@ -36,11 +37,24 @@ def perturb(name: str, model: nn.Module, iq: torch.Tensor, labels: torch.Tensor,
     budget = per_example(budget_db, iq.shape[0], "budget_db", iq.device)
     attack = build_attack(name, **attack_options)
     labels = torch.as_tensor(labels, device=iq.device).long()
+    generator = torch.Generator(device=iq.device).manual_seed(seed)
+    return iq + apply_attack(attack, model, iq, labels, budget, generator)[0]
+
+
+def apply_attack(attack, model: nn.Module, iq: torch.Tensor, labels: torch.Tensor, budget_db: torch.Tensor,
+                 generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """``attack``'s perturbation of ``iq``, crafted with ``model`` in eval mode (no dropout noise in the
+    gradient, batch-norm statistics untouched; its mode is restored), then held to the budget.
+
+    attack: a built attack or jammer (:func:`rfnet.robustness.registry.build_attack`). iq: complex64
+    ``[B, N]``; labels: int64 ``[B]``; budget_db: float ``[B]`` (PSR or JSR, dB); generator: every random
+    draw. Returns ``(delta, delivered_db)``: complex64 ``[B, N]`` and float ``[B]`` as
+    :func:`rfnet.robustness.budget.enforce_budget` gives them.
+    """
     was_training = model.training
     model.eval()
     try:
-        generator = torch.Generator(device=iq.device).manual_seed(seed)
-        delta = attack.perturbation(model, iq, labels, budget, generator)
+        delta = attack.perturbation(model, iq, labels, budget_db, generator)
     finally:
         model.train(was_training)
-    return iq + enforce_budget(iq, delta, budget)[0]
+    return enforce_budget(iq, delta, budget_db)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from rfnet.robustness.budget import enforce_budget
 from rfnet.robustness.gradients import checked_logits, loss_gradient
+from rfnet.robustness.perturb import apply_attack
 from rfnet.robustness.registry import ADVERSARIAL_ATTACKS, ATTACK_NAMES
 from rfnet.seeding import seed_for
 
@@ -108,7 +108,7 @@ def sweep(model: nn.Module, model_name: str, attack, iq: torch.Tensor, labels: t
             generator = torch.Generator(device=iq.device).manual_seed(
                 seed_for(seed, stream, budget_index, batch_index))
             budget = torch.full((len(chosen),), float(db), device=iq.device)
-            delta, delivered_now = enforce_budget(x, attack.perturbation(model, x, y, budget, generator), budget)
+            delta, delivered_now = apply_attack(attack, model, x, y, budget, generator)
             with torch.no_grad():
                 correct[chosen] = checked_logits(model, x + delta).argmax(1) == y
             delivered.append(delivered_now)
