@@ -45,7 +45,7 @@ class BenchJob:
     out: str
     modes: tuple[str, ...] = MODES
     batch_sizes: tuple[int, ...] = (1, 8, 64, 256)
-    device: str = "cpu"
+    device: str = "auto"
     names: tuple[str, ...] = ()
     num_samples: int | None = None
     warmup: int = 3

@@ -43,6 +43,7 @@ from rfnet.data.sigmf_io import SigMFRecording, open_sigmf
 from rfnet.dsp.spectrogram import SpectrogramConfig
 from rfnet.models import SpectrogramClassifier, load, read_config
 from rfnet.models.io import CONFIG_FILE
+from rfnet.train.distributed import resolve_device
 
 #: Window lengths a SpectrogramClassifier is assumed to be trained on, by its front end (see module doc).
 SHORT_WINDOW_SAMPLES = 128
@@ -311,7 +312,7 @@ def classify_recording(
     window: int | None = None,
     hop: int | None = None,
     batch_size: int = 256,
-    device: str | torch.device = "cpu",
+    device: str | torch.device = "auto",
     progress: Callable[[int, int], None] | None = None,
 ) -> ClassifyResult:
     """Classify ``recording_path`` window by window with the model saved in ``model_dir``; write the annotated copy.
@@ -324,7 +325,7 @@ def classify_recording(
         window: samples per window (default: the model's training length; see the module docstring).
         hop: samples between window starts (default ``window``: back to back, no overlap).
         batch_size: windows per forward pass.
-        device: where the model runs.
+        device: where the model runs (``"auto"``: cuda if available, else cpu).
         progress: ``progress(done, total)`` after each batch: windows it classified, windows in all.
 
     Raises:
@@ -338,7 +339,7 @@ def classify_recording(
         raise ValueError(f"--hop must be a positive number of samples, got {hop!r}")
     destination = output_path(recording_path, out)
     recording = open_sigmf(recording_path)
-    saved = load_classifier(model_dir, device)
+    saved = load_classifier(model_dir, resolve_device(device))
     length, window_note = window_length(saved, window)
     hop = length if hop is None else hop
     if recording.num_samples < length:

@@ -21,6 +21,7 @@ from torch.utils.data import Dataset
 from rfnet.evaluation import accuracy_by_snr_table, accuracy_curve, fit_temperature, predict, write_report
 from rfnet.jobs.datasets import DataSpec, open_data
 from rfnet.models import check_classes, load, read_config
+from rfnet.train.distributed import resolve_device
 
 CALIBRATION_FRACTION = 0.2
 """Share of a dataset (not from a run's split) held out to fit the temperature."""
@@ -53,7 +54,7 @@ class EvaluateJob:
     seed: int = 0
     window_samples: int | None = None
     batch_size: int = 256
-    device: str = "cpu"
+    device: str = "auto"
     progress: bool = True
 
 
@@ -106,7 +107,8 @@ def evaluate(job: EvaluateJob) -> dict:
         scope = (f"{len(test_idx)} examples of {data.source} (temperature fitted on the other "
                  f"{len(calibration_idx)})")
     name = model_name(model)
-    metrics = evaluate_split(model, calibration, test, out, batch_size=job.batch_size, device=job.device,
+    metrics = evaluate_split(model, calibration, test, out, batch_size=job.batch_size,
+                             device=resolve_device(job.device),
                              title=name, progress=job.progress)
     print(f"evaluated {model_dir} on {scope}")
     print(format_summary(metrics, name))

@@ -90,7 +90,7 @@ class RobustnessJob:
     surrogate: str | None = None
     unbounded_psr_db: float = 20.0
     seed: int = 0
-    device: str = "cpu"
+    device: str = "auto"
     progress: bool = True
 
 
