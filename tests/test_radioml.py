@@ -209,7 +209,11 @@ def test_safe_pickle_refuses_any_other_class(tmp_path):
         ({("BPSK", 0): np.zeros((3, 2, 8), np.float32), ("QPSK", 0): np.zeros((3, 2, 9), np.float32)},
          "9 samples per example"),
         ({("BPSK", 0): np.full((3, 2, 8), np.nan, np.float32)}, "NaN or Inf"),
-        ({("BPSK", 0): np.zeros((3, 2, 8), np.int16)}, "dtype int16"),
+        ({("BPSK", 0): np.zeros((3, 2, 8), np.complex64)}, "dtype complex64 .*convert to float32"),
+        ({("BPSK", 0): np.full((3, 2, 8), 1e300)}, "beyond float32's range"),
+        ({("BPSK", 1e300): np.zeros((3, 2, 8), np.float32)}, "SNR beyond the ±1000 dB"),
+        ({("BPSK", 10**400): np.zeros((3, 2, 8), np.float32)}, "SNR beyond the ±1000 dB"),
+        ({("BPSK", 0): np.zeros((3, 2, 0), np.float32)}, "0 samples per example"),
     ],
 )
 def test_bad_pickle_contents(tmp_path, content, message):
@@ -217,6 +221,15 @@ def test_bad_pickle_contents(tmp_path, content, message):
     path.write_bytes(pickle.dumps(content))
     with pytest.raises(ValueError, match=f"bad\\.pkl.*{message}"):
         load_radioml(path)
+
+
+def test_integer_pickle_values_are_read_as_fixed_point(tmp_path):
+    """int16 values scale by 2**-15 (as SigMF's ci16), uint8 as offset binary (as cu8)."""
+    path = tmp_path / "fixed.pkl"
+    path.write_bytes(pickle.dumps({("BPSK", 0): np.array([[[16384, -32768]] * 2], np.int16),
+                                   ("QPSK", 0): np.array([[[192, 0]] * 2], np.uint8)}))
+    iq, _, _ = all_items(load_radioml(path))
+    np.testing.assert_array_equal(iq, [[0.5 + 0.5j, -1 - 1j], [0.5 + 0.5j, -1 - 1j]])
 
 
 def test_truncated_pickle(tmp_path):

@@ -1,7 +1,8 @@
 """RadioML 2016 pickles: ``{(modulation, snr_db): float32 [n, 2, samples]}`` (row 0 = I, row 1 = Q).
 
-Reading goes through :mod:`rfnet.data.safe_pickle` (no foreign objects, Python 2 files welcome) and checks
-every array on load: 3-D with two rows, one length for all, finite values. Writing streams one
+Reading goes through :mod:`rfnet.data.safe_pickle` (no foreign objects, no sizes the file does not back,
+Python 2 files welcome) and checks every array on load: 3-D with two rows, one length for all, finite
+float32 values, no more bytes in all than the file holds. Writing streams one
 ``(modulation, snr)`` cell at a time, so memory holds one cell, not the dataset.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import numbers
 import os
 import pickle
+import reprlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +19,8 @@ import numpy as np
 import torch
 
 from rfnet.data.atomic import temporary_sibling
-from rfnet.data.iq import channels_first_to_complex, complex_to_channels_first
+from rfnet.data.iq import channels_first_to_complex, complex_to_channels_first, iq_values_to_float32
+from rfnet.data.limits import MAX_ABS_SNR_DB, MAX_EXAMPLES, MAX_SAMPLES_PER_EXAMPLE
 from rfnet.data.safe_pickle import load_numpy_pickle
 
 #: Pickle protocol of the pieces the writer emits: 3 stores bytes as bytes (2 spells them as latin-1 text
@@ -44,34 +47,44 @@ class RadioMLArrays:
 
 def _check_key(path: Path, key: object) -> tuple[str, int]:
     if not (isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], str)):
-        raise ValueError(f"{path}: key {key!r} is not a (modulation name, snr) pair")
+        raise ValueError(f"{path}: key {reprlib.repr(key)} is not a (modulation name, snr) pair")
     modulation, snr = key
-    if isinstance(snr, numbers.Integral):
+    if isinstance(snr, numbers.Real) and not isinstance(snr, bool) and abs(snr) > MAX_ABS_SNR_DB:
+        raise ValueError(f"{path}: key {reprlib.repr(key)} has an SNR beyond the ±{MAX_ABS_SNR_DB} dB "
+                         "any recording has")
+    if isinstance(snr, numbers.Real) and not isinstance(snr, bool) and float(snr).is_integer():
         return modulation, int(snr)
-    if isinstance(snr, numbers.Real) and float(snr).is_integer():
-        return modulation, int(snr)
-    raise ValueError(f"{path}: key {key!r} has an SNR that is not a whole number of dB")
+    raise ValueError(f"{path}: key {reprlib.repr(key)} has an SNR that is not a whole number of dB")
 
 
 def _check_value(path: Path, key: tuple[str, int], value: object, length: int | None) -> np.ndarray:
+    """The cell's examples as float32 ``[n, 2, samples]`` (integers scaled, see ``iq_values_to_float32``)."""
     if not isinstance(value, np.ndarray) or value.ndim != 3 or value.shape[1] != 2:
         shape = getattr(value, "shape", type(value).__name__)
         raise ValueError(f"{path}: entry {key} has shape {shape}, expected [n, 2, samples]")
-    if not np.issubdtype(value.dtype, np.floating):
-        raise ValueError(f"{path}: entry {key} has dtype {value.dtype}, expected float32")
     if length is not None and value.shape[2] != length:
         raise ValueError(f"{path}: entry {key} has {value.shape[2]} samples per example, others have {length}")
-    if not np.isfinite(value).all():
-        raise ValueError(f"{path}: entry {key} contains NaN or Inf samples")
-    return value.astype(np.float32, copy=False)
+    if not 0 < value.shape[2] <= MAX_SAMPLES_PER_EXAMPLE:
+        raise ValueError(f"{path}: entry {key} has {value.shape[2]} samples per example; expected 1 to "
+                         f"{MAX_SAMPLES_PER_EXAMPLE}")
+    if any(stride <= 0 for stride, extent in zip(value.strides, value.shape) if extent > 1):
+        raise ValueError(f"{path}: entry {key} repeats or reverses its bytes (strides {value.strides}); "
+                         "each example must have its own samples in the file")
+    return iq_values_to_float32(value, f"{path}: entry {key}")
 
 
 def read_rml2016_pickle(path: str | os.PathLike) -> RadioMLArrays:
     """Read a RadioML 2016.10a/10b-style pickle (Python 2 or 3 written) and check it.
 
+    Besides the layout, the arrays together may not hold more bytes than the file (a pickle can make
+    several keys share one array; each example must come from its own bytes), nor more than
+    :data:`~rfnet.data.limits.MAX_EXAMPLES` examples. Integer values are read as fixed point
+    (:func:`~rfnet.data.iq.iq_values_to_float32`).
+
     Raises:
         FileNotFoundError: no such file.
-        ValueError: foreign objects, wrong layout, mixed lengths, NaN/Inf samples, or an empty dict.
+        ValueError: foreign objects, wrong layout, mixed lengths, NaN/Inf samples or values beyond
+            float32, shared or oversized arrays, SNRs beyond ±1000 dB, or an empty dict.
     """
     path = Path(path)
     content = load_numpy_pickle(path)
@@ -79,6 +92,12 @@ def read_rml2016_pickle(path: str | os.PathLike) -> RadioMLArrays:
         raise ValueError(
             f"{path}: expected a non-empty dict {{(modulation, snr): array}}, got {type(content).__name__}"
         )
+    values = [value for value in content.values() if isinstance(value, np.ndarray)]
+    if sum(value.nbytes for value in values) > path.stat().st_size:
+        raise ValueError(f"{path}: its arrays hold more bytes than the file; keys share arrays or "
+                         "repeat their bytes")
+    if sum(len(value) for value in values) > MAX_EXAMPLES:
+        raise ValueError(f"{path}: more than {MAX_EXAMPLES} examples")
     cells: dict[tuple[str, int], np.ndarray] = {}
     length = None
     for key, value in content.items():

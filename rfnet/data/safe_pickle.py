@@ -8,12 +8,22 @@ pickled with:
 - Python 2 (how RML2016.10a/10b were written): ``numpy.core.multiarray._reconstruct``, ``numpy.ndarray``,
   ``numpy.dtype``, ``numpy.core.multiarray.scalar``; byte strings come back as latin-1 text, which numpy
   accepts (``encoding='latin1'``, as numpy documents for Python 2 pickles).
-- Python 3, protocol 2: the same, plus ``_codecs.encode`` (how protocol 2 spells a ``bytes`` object).
+- Python 3, protocol 2: the same, plus ``_codecs.encode`` (how protocol 2 spells a ``bytes`` object) and
+  ``builtins.bytes`` (how it spells an empty one, e.g. the data of an empty array).
 - numpy 2 writes ``numpy._core...`` instead of ``numpy.core...``; protocol 5 uses
   ``numpy._core.numeric._frombuffer``.
 
-Every other global is refused, before anything is called, with a ``ValueError`` naming the file and the
-global.
+Even allowed callables are dangerous with hostile arguments (``numpy.ndarray((2**33,), 'f4')`` asks for
+32 GiB of uninitialised memory; ``bytes(2**40)`` for a terabyte), so each is handed out only in the
+form a real pickle uses: ``numpy.ndarray`` only as ``_reconstruct``'s empty template (the array's bytes
+then come from the file, and numpy checks they match its shape), ``_codecs.encode`` only for latin-1
+text, ``bytes`` only with no argument. Before unpickling, every opcode is walked once without building
+anything: a declared length (``BINBYTES8``, ``FRAME``, ``BINUNICODE``, ...) longer than what is left of
+the file, a memo index no real pickler would write, or more than
+:data:`~rfnet.data.limits.MAX_PICKLE_OPCODES` opcodes is refused. So no array can hold more bytes than
+the file gave it, and nothing is allocated from a size the file merely claims.
+
+Every refusal is a ``ValueError`` naming the file and the problem.
 """
 
 from __future__ import annotations
@@ -21,11 +31,14 @@ from __future__ import annotations
 import _codecs
 import os
 import pickle
+import pickletools
 import struct
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
+
+from rfnet.data.limits import MAX_PICKLE_OPCODES
 
 # The real modules behind both spellings. numpy 2 renamed numpy.core to numpy._core (numpy.core still
 # imports there, with a DeprecationWarning); numpy 1.26 ships only a stub numpy._core for unpickling (it
@@ -38,40 +51,163 @@ except ImportError:  # numpy 1.x
     from numpy.core import multiarray as _multiarray
     from numpy.core import numeric as _numeric
 
+
+class _Refused(ValueError):
+    """The pickle asks for something outside what a numpy array needs; the message says what."""
+
+
+class _Malformed(ValueError):
+    """The pickle is cut short or declares sizes and indices that its bytes do not back."""
+
+
+class _NdarrayTemplate:
+    """What the global ``numpy.ndarray`` unpickles to: a token only ``_reconstruct`` accepts."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "numpy.ndarray"
+
+
+_NDARRAY = _NdarrayTemplate()
+
+
+class _Allowed:
+    """A callable the unpickler hands out. Immutable (``BUILD`` cannot alter it for later loads) and
+    positional-only (``NEWOBJ`` needs a class, which this is not)."""
+
+    __slots__ = ("_function",)
+
+    def __init__(self, function):
+        object.__setattr__(self, "_function", function)
+
+    def __setattr__(self, name, value):
+        raise _Refused(f"the pickle tries to set {name!r} on an allowed function")
+
+    def __call__(self, *args):
+        return self._function(*args)
+
+
+def _reconstruct(template: object, shape: object, typecode: object) -> np.ndarray:
+    """``_reconstruct(ndarray, (0,), b'b')``, the empty array a pickled array's ``BUILD`` then fills."""
+    if template is not _NDARRAY or shape != (0,) or typecode not in (b"b", "b"):
+        raise _Refused(f"_reconstruct{(template, shape, typecode)!r} is not how numpy pickles an array; "
+                       "only _reconstruct(numpy.ndarray, (0,), b'b') is")
+    return _multiarray._reconstruct(np.ndarray, (0,), b"b")
+
+
+def _latin1_bytes(text: object, encoding: object) -> bytes:
+    """``_codecs.encode(text, 'latin1')``: how protocol 2 stores a ``bytes`` object."""
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
+        raise _Refused(f"_codecs.encode is allowed only on text with 'latin1', not with {encoding!r}")
+    return _codecs.encode(text, "latin1")
+
+
+def _empty_bytes(*args: object) -> bytes:
+    """``bytes()``: how protocol 2 stores an empty ``bytes`` object (e.g. an empty array's data)."""
+    if args:
+        raise _Refused("builtins.bytes is allowed only with no argument (an empty bytes object)")
+    return b""
+
+
 _ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
-    ("numpy", "ndarray"): np.ndarray,
-    ("numpy", "dtype"): np.dtype,
-    ("_codecs", "encode"): _codecs.encode,
+    ("numpy", "ndarray"): _NDARRAY,
+    ("numpy", "dtype"): _Allowed(np.dtype),
+    ("_codecs", "encode"): _Allowed(_latin1_bytes),
+    ("__builtin__", "bytes"): _Allowed(_empty_bytes),
+    ("builtins", "bytes"): _Allowed(_empty_bytes),
 }
 for _module in ("numpy.core.multiarray", "numpy._core.multiarray"):
-    _ALLOWED_GLOBALS[(_module, "_reconstruct")] = _multiarray._reconstruct
-    _ALLOWED_GLOBALS[(_module, "scalar")] = _multiarray.scalar
+    _ALLOWED_GLOBALS[(_module, "_reconstruct")] = _Allowed(_reconstruct)
+    _ALLOWED_GLOBALS[(_module, "scalar")] = _Allowed(_multiarray.scalar)
 for _module in ("numpy.core.numeric", "numpy._core.numeric"):
-    _ALLOWED_GLOBALS[(_module, "_frombuffer")] = _numeric._frombuffer
+    _ALLOWED_GLOBALS[(_module, "_frombuffer")] = _Allowed(_numeric._frombuffer)
+
+_OPCODES = {opcode.code.encode("latin1")[0]: opcode for opcode in pickletools.opcodes}
+#: Opcodes that store into the memo at an index given in their argument.
+_MEMO_PUTS = {"PUT", "BINPUT", "LONG_BINPUT"}
+#: Argument length prefixes (pickletools' ``n``): bytes of the prefix and its struct format.
+_LENGTH_PREFIXES = {
+    pickletools.TAKEN_FROM_ARGUMENT1: (1, "<B"),
+    pickletools.TAKEN_FROM_ARGUMENT4: (4, "<i"),
+    pickletools.TAKEN_FROM_ARGUMENT4U: (4, "<I"),
+    pickletools.TAKEN_FROM_ARGUMENT8U: (8, "<Q"),
+}
 
 
-class _RefusedGlobal(ValueError):
-    """The pickle names a global outside :data:`_ALLOWED_GLOBALS`."""
+def _read_exactly(handle: BinaryIO, count: int) -> bytes:
+    data = handle.read(count)
+    if len(data) != count:
+        raise _Malformed("the pickle ends in the middle of an opcode (truncated?)")
+    return data
+
+
+def _check_opcodes(handle: BinaryIO, size: int) -> None:
+    """Walk the opcodes of the pickle in ``handle`` (``size`` bytes) without building anything.
+
+    Raises ``_Malformed`` for an unknown opcode, a declared length beyond the end of the file, a memo
+    index beyond the number of opcodes so far or no STOP; ``_Refused`` for more than
+    ``MAX_PICKLE_OPCODES`` opcodes.
+    """
+    for count in range(MAX_PICKLE_OPCODES):
+        code = handle.read(1)
+        if not code:
+            raise _Malformed("the pickle ends without its STOP opcode (truncated?)")
+        opcode = _OPCODES.get(code[0])
+        if opcode is None:
+            raise _Malformed(f"unknown pickle opcode {code!r} at byte {handle.tell() - 1}")
+        if opcode.name == "STOP":
+            return
+        if opcode.arg is None:
+            continue
+        length = opcode.arg.n
+        if length >= 0:
+            argument = _read_exactly(handle, length)
+        elif length == pickletools.UP_TO_NEWLINE:
+            lines = 2 if opcode.arg.name == "stringnl_noescape_pair" else 1
+            argument = b"".join(handle.readline() for _ in range(lines))
+            if not argument.endswith(b"\n"):
+                raise _Malformed(f"{opcode.name} at byte {handle.tell()} runs to the end of the file")
+        else:
+            prefix_bytes, prefix_format = _LENGTH_PREFIXES[length]
+            (declared,) = struct.unpack(prefix_format, _read_exactly(handle, prefix_bytes))
+            remaining = size - handle.tell()
+            if not 0 <= declared <= remaining:
+                raise _Malformed(f"{opcode.name} at byte {handle.tell() - prefix_bytes - 1} declares "
+                               f"{declared} bytes but only {remaining} follow in the file")
+            handle.seek(declared, os.SEEK_CUR)
+            continue
+        if opcode.name == "FRAME":
+            (declared,) = struct.unpack("<Q", argument)
+            if declared > size - handle.tell():
+                raise _Malformed(f"FRAME at byte {handle.tell() - 9} declares {declared} bytes but only "
+                               f"{size - handle.tell()} follow in the file")
+        if opcode.name in _MEMO_PUTS:
+            index = int(argument) if opcode.name == "PUT" else int.from_bytes(argument, "little")
+            if not 0 <= index <= count:
+                raise _Malformed(f"{opcode.name} at byte {handle.tell()} stores memo entry {index} after "
+                               f"only {count} opcodes")
+    raise _Refused(f"the pickle has more than {MAX_PICKLE_OPCODES} opcodes; a RadioML pickle has a few "
+                   "thousand")
 
 
 class _NumpyOnlyUnpickler(pickle.Unpickler):
     """``pickle.Unpickler`` whose ``find_class`` admits only :data:`_ALLOWED_GLOBALS`."""
 
-    def __init__(self, file, path: Path):
+    def __init__(self, file):
         super().__init__(file, encoding="latin1")
-        self._path = path
 
     def find_class(self, module: str, name: str) -> Any:
         try:
             return _ALLOWED_GLOBALS[(module, name)]
         except KeyError:
-            raise _RefusedGlobal(
-                f"{self._path}: refusing to load pickle: it references {module}.{name}, which is not "
-                "part of a numpy array (only numpy arrays, tuples, strings and numbers are allowed)"
+            raise _Refused(
+                f"it references {module}.{name}, which is not part of a numpy array (only numpy arrays, "
+                "tuples, strings and numbers are allowed)"
             ) from None
 
     def persistent_load(self, pid: Any) -> Any:
-        raise _RefusedGlobal(f"{self._path}: refusing to load pickle: it uses persistent ids")
+        raise _Refused("it uses persistent ids")
 
 
 def load_numpy_pickle(path: str | os.PathLike) -> Any:
@@ -79,16 +215,24 @@ def load_numpy_pickle(path: str | os.PathLike) -> Any:
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: the pickle references anything else, or is truncated or corrupt.
+        ValueError: the pickle references anything else, declares sizes its file does not hold, or is
+            empty, truncated or corrupt.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
+    size = path.stat().st_size
+    if size == 0:
+        raise ValueError(f"{path}: empty file, not a pickle")
     with open(path, "rb") as handle:
         try:
-            return _NumpyOnlyUnpickler(handle, path).load()
-        except _RefusedGlobal:
-            raise
+            _check_opcodes(handle, size)
+            handle.seek(0)
+            return _NumpyOnlyUnpickler(handle).load()
+        except _Refused as err:
+            raise ValueError(f"{path}: refusing to load pickle: {err}") from None
+        except _Malformed as err:
+            raise ValueError(f"{path}: not a readable pickle: {err}") from None
         except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError,
-                KeyError, struct.error) as err:
+                KeyError, LookupError, OverflowError, MemoryError, RecursionError, struct.error) as err:
             raise ValueError(f"{path}: not a readable pickle ({type(err).__name__}: {err})") from None
