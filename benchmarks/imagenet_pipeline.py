@@ -5,7 +5,7 @@ Both pipelines turn a JPEG file into a normalised float32 ``[3, 227, 227]`` trai
 shorter side to 256 (bilinear, antialiased), centre 256x256, random 227 crop, random mirror, PCA
 lighting, mean/std normalisation; then batches are collated.
 
-- ours: :class:`rfnet.data.imagenet.ImageNetFolder` with :func:`rfnet.data.imagenet_transforms.train_transform`
+- ours: :class:`rfnet.imagenet.folder.ImageNetFolder` with :func:`rfnet.imagenet.transforms.train_transform`
   (torchvision.io's libjpeg-turbo decoder on uint8 tensors; crop and mirror on uint8, one gather);
 - reference: ``torchvision.datasets.ImageFolder`` (PIL loader) with ``v2.Compose([Resize(256),
   CenterCrop(256), RandomCrop(227), RandomHorizontalFlip(), ToImage(), ToDtype(float32, scale=True),
@@ -37,12 +37,12 @@ from torch.utils.data import DataLoader, default_collate
 from torchvision.datasets import ImageFolder
 from torchvision.transforms import v2
 
-from rfnet.data.image_folders import write_procedural_imagenet
-from rfnet.data.imagenet import ImageNetFolder
-from rfnet.data.imagenet_lighting import PCALighting
-from rfnet.data.imagenet_transforms import resize_center, train_transform
-from rfnet.data.jpeg import decode_rgb, read_encoded
-from rfnet.dsp.spectrogram import IMAGENET_MEAN, IMAGENET_STD
+from rfnet.imagenet.image_folders import write_procedural_imagenet
+from rfnet.imagenet.folder import ImageNetFolder
+from rfnet.imagenet.lighting import PCALighting
+from rfnet.imagenet.transforms import resize_center, train_transform
+from rfnet.imagenet.jpeg import decode_rgb, read_encoded
+from rfnet.imagenet.normalization import IMAGENET_MEAN, IMAGENET_STD
 
 CROP = 227
 CLASSES = 4

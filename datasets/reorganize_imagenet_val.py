@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rfnet.data.imagenet_val import MODES, apply_val_plan, plan_val_folders
+from rfnet.imagenet.val import MODES, apply_val_plan, plan_val_folders
 
 
 def main(argv: list[str] | None = None) -> int:

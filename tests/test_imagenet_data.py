@@ -6,17 +6,17 @@ import numpy as np
 import pytest
 import torch
 
-from rfnet.data.image_folders import fake_wnid, write_digits_imagenet, write_procedural_imagenet
-from rfnet.data.imagenet import ImageNetFolder
-from rfnet.data.imagenet_lighting import IMAGENET_EIGVAL, IMAGENET_EIGVEC, PCALighting
-from rfnet.data.imagenet_transforms import (
+from rfnet.imagenet.image_folders import fake_wnid, write_digits_imagenet, write_procedural_imagenet
+from rfnet.imagenet.folder import ImageNetFolder
+from rfnet.imagenet.lighting import IMAGENET_EIGVAL, IMAGENET_EIGVEC, PCALighting
+from rfnet.imagenet.transforms import (
     CropDraws,
     EvalTransform,
     eval_transform,
     resize_center,
     train_transform,
 )
-from rfnet.data.jpeg import read_rgb
+from rfnet.imagenet.jpeg import read_rgb
 
 CLASSES, TRAIN_PER_CLASS, VAL_PER_CLASS = 3, 4, 3
 
@@ -196,7 +196,7 @@ def test_ten_crop_on_a_decoded_jpeg_matches_torchvision(folders):
 def test_device_batch_preprocess_equals_the_dataset_items(folders):
     from torch.utils.data import DataLoader
 
-    from rfnet.data.imagenet_gpu import DeviceBatchPreprocess, EncodedImageNet, collate_encoded
+    from rfnet.imagenet.gpu import DeviceBatchPreprocess, EncodedImageNet, collate_encoded
 
     for transform in (train_transform(67, seed=4), eval_transform(67, ten_crop=True)):
         dataset = ImageNetFolder(folders["loc"], "train", transform=transform)
@@ -236,7 +236,7 @@ def test_imagenet_pca_command_matches_numpy_on_the_same_pixels(folders, tmp_path
 
 
 def test_imagenet_pca_max_images_draws_a_subset(folders, tmp_path):
-    from rfnet.data.imagenet_pca import imagenet_colour_statistics
+    from rfnet.imagenet.pca import imagenet_colour_statistics
 
     stats = imagenet_colour_statistics(folders["loc"], max_images=5, seed=1)
     assert stats.images == 5 and torch.equal(
@@ -361,7 +361,7 @@ def test_missing_and_empty_folders(copy_of, tmp_path):
 
 
 def test_a_failed_generator_leaves_no_folder(tmp_path, monkeypatch):
-    import rfnet.data.image_folders as image_folders
+    import rfnet.imagenet.image_folders as image_folders
 
     written = []
 

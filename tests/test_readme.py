@@ -76,7 +76,7 @@ def test_classifier_example_runs(tmp_path, monkeypatch):
 
 def test_imagenet_data_example_runs_and_its_comments_are_true():
     namespace: dict = {}
-    exec(python_blocks_under("### ImageNet on disk (`rfnet.data.imagenet`)")[0], namespace)
+    exec(python_blocks_under("### ImageNet on disk (`rfnet.imagenet`)")[0], namespace)
     assert tuple(namespace["image"].shape) == (3, 227, 227) and tuple(namespace["crops"].shape) == (10, 3, 227, 227)
     assert namespace["train"].classes[:2] == ["n00000001", "n00000002"]
 

@@ -17,8 +17,8 @@ import torch
 
 from rfnet.cli import main
 from rfnet.data import SynthConfig, write_synthetic
-from rfnet.data.image_folders import write_digits_imagenet, write_procedural_imagenet
-from rfnet.data.imagenet import ImageNetFolder
+from rfnet.imagenet.image_folders import write_digits_imagenet, write_procedural_imagenet
+from rfnet.imagenet.folder import ImageNetFolder
 from rfnet.jobs.train_imagenet import process_devices
 from rfnet.models import create_model, load
 from rfnet.train import load_checkpoint, read_metrics

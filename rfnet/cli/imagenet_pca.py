@@ -14,7 +14,7 @@ def add_parser(commands) -> None:
         description="Compute the mean, covariance and eigen-decomposition of RGB pixel values (on [0, 1]) over "
         "a random sample of DATA/train's images, reduced to a shorter side of at most --max-side first. "
         "The JSON holds 'eigval' (descending) and 'eigvec' (columns are eigenvectors), which "
-        "'rfnet train-imagenet --pca-file' and rfnet.data.imagenet_lighting.PCALighting.from_json read.",
+        "'rfnet train-imagenet --pca-file' and rfnet.imagenet.lighting.PCALighting.from_json read.",
     )
     parser.add_argument("--data", required=True, help="folder holding train/<wnid>/*.JPEG")
     parser.add_argument("--out", required=True, help="output JSON file (written when done; replaced)")
@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from rfnet.data.imagenet_pca import imagenet_colour_statistics, write_colour_statistics
+    from rfnet.imagenet.pca import imagenet_colour_statistics, write_colour_statistics
 
     out = Path(args.out)
     if not out.parent.is_dir():

@@ -1,13 +1,11 @@
-"""Datasets and file formats: RadioML, SigMF, rfnet's synthetic generator, ImageNet folders."""
+"""Radio datasets and file formats: RadioML, SigMF, rfnet's synthetic generator (ImageNet: :mod:`rfnet.imagenet`)."""
 
-from rfnet.data.imagenet import ImageNetFolder
 from rfnet.data.radioml import load_radioml
 from rfnet.data.sigmf_io import SigMFWindows, open_sigmf
 from rfnet.data.splits import group_split, stratified_split
 from rfnet.data.synthetic import SynthConfig, write_synthetic
 
 __all__ = [
-    "ImageNetFolder",
     "load_radioml",
     "open_sigmf",
     "SigMFWindows",

@@ -54,6 +54,7 @@ import torch
 from torch import nn
 
 from rfnet.dsp.power import check_iq, to_unit_power
+from rfnet.imagenet.normalization import IMAGENET_MEAN, IMAGENET_STD
 
 __all__ = ["CHANNEL_MAPPINGS", "DEFAULTS_BY_LENGTH", "IMAGENET_MEAN", "IMAGENET_STD", "MAX_POWER", "WINDOWS",
            "Spectrogram", "SpectrogramConfig", "bilinear_matrix", "integer_power", "make_window"]
@@ -70,10 +71,6 @@ CHANNEL_MAPPINGS: dict[str, tuple[int, ...]] = {
 
 MAX_POWER = 8
 """Highest exponent ``SpectrogramConfig.powers`` takes (8PSK's line appears at ``x ** 8``)."""
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-"""Per-channel (RGB) mean and std of ImageNet images scaled to [0, 1]."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ The recipe (Krizhevsky et al. 2012, section 5), as the defaults: SGD with moment
 improved for ``plateau_patience`` epochs, at most three times, 90 epochs. ``update_rule="paper"`` steps
 with the paper's own rule (its velocity survives the drops, :class:`~rfnet.train.PaperSGD`);
 ``bias_lr_factor=2`` and ``bias_weight_decay=False`` are what the reference code (cuda-convnet, Caffe)
-did. Data: the paper's preprocessing (:mod:`rfnet.data.imagenet_transforms`): random crops of the
+did. Data: the paper's preprocessing (:mod:`rfnet.imagenet.transforms`): random crops of the
 256x256 image, mirrors and PCA lighting for training; the centre crop for validation each epoch; at the
 end, the best epoch's model on the centre crop and on the 10-crop average.
 
@@ -39,10 +39,10 @@ import torch
 from torch import nn
 
 from rfnet.data.atomic import atomic_output
-from rfnet.data.imagenet import ImageNetFolder
-from rfnet.data.imagenet_gpu import DeviceBatchPreprocess, EncodedImageNet, collate_encoded
-from rfnet.data.imagenet_lighting import PCALighting
-from rfnet.data.imagenet_transforms import RESIZE, eval_transform, train_transform
+from rfnet.imagenet.folder import ImageNetFolder
+from rfnet.imagenet.gpu import DeviceBatchPreprocess, EncodedImageNet, collate_encoded
+from rfnet.imagenet.lighting import PCALighting
+from rfnet.imagenet.transforms import RESIZE, eval_transform, train_transform
 from rfnet.models import TwoTowerAlexNet, create_model
 from rfnet.train import DistributedContext, TrainConfig, Trainer, check_run_folder, init_from_env
 from rfnet.train.curves import plot_learning_curves
@@ -60,7 +60,7 @@ class ImageNetJob:
     """Every setting of one ImageNet training run.
 
     Attributes:
-        data: folder holding ``train/`` and ``val/`` (see :class:`~rfnet.data.imagenet.ImageNetFolder`).
+        data: folder holding ``train/`` and ``val/`` (see :class:`~rfnet.imagenet.folder.ImageNetFolder`).
         out: the run folder.
         model: ``"alexnet"`` (the paper's, 227 crops; at ``crop_size=224`` conv1 pads 2) or ``"alexnet_tv"``.
         init: weight initialisation (``"paper"``, ``"caffe"``, ``"he"``, ``"torchvision"``).
@@ -81,7 +81,7 @@ class ImageNetJob:
         amp, channels_last, compile: as :class:`~rfnet.train.TrainConfig`.
         num_workers: DataLoader worker processes per training process.
         decode_on_device: workers only read the JPEG bytes; the training device decodes (nvjpeg on a GPU),
-            resizes and augments each batch (:mod:`rfnet.data.imagenet_gpu`). Same images as without.
+            resizes and augments each batch (:mod:`rfnet.imagenet.gpu`). Same images as without.
         ten_crop: also report the 10-crop error of the best model at the end.
         checkpoint_every_steps: also checkpoint mid-epoch this often (optimiser steps).
         seed: seeds the weights, data order and augmentation.

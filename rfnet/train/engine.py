@@ -86,7 +86,7 @@ class Trainer:
             validation inputs may also be crops ``[n, C, H, W]``, scored by the softmax averaged over
             the ``n`` crops (:func:`~rfnet.train.multicrop.crop_averaged_log_probs`). A
             ``train_data.set_epoch(epoch)`` method, if any, is called with the 0-based epoch before each
-            epoch (:class:`~rfnet.data.imagenet.ImageNetFolder` seeds its augmentation with it).
+            epoch (:class:`~rfnet.imagenet.folder.ImageNetFolder` seeds its augmentation with it).
         config: the :class:`TrainConfig`.
         out_dir: folder for the checkpoint, best model and metrics (created).
         param_groups: optimiser param groups (e.g. a lower lr for the backbone); default: every
@@ -113,7 +113,7 @@ class Trainer:
             (take gradients with ``torch.autograd.grad`` with respect to the inputs only).
         prepare_batch: ``(batch, dataset) -> (inputs, targets)`` for loaders whose batches are not
             ``(inputs, targets, *extras)`` tensors, e.g. undecoded JPEG bytes that the device decodes
-            (:mod:`rfnet.data.imagenet_gpu`); ``dataset`` is the one the batch came from. The engine then
+            (:mod:`rfnet.imagenet.gpu`); ``dataset`` is the one the batch came from. The engine then
             moves what it returns to the input device.
     """
 

@@ -1,7 +1,7 @@
 """The RGB colour statistics of an ImageNet training set: mean, covariance and its eigen-decomposition.
 
 What ``rfnet imagenet-pca`` computes for the PCA lighting augmentation
-(:mod:`rfnet.data.imagenet_lighting`): the 3x3 covariance of RGB pixel values on [0, 1] over every
+(:mod:`rfnet.imagenet.lighting`): the 3x3 covariance of RGB pixel values on [0, 1] over every
 pixel of a random sample of training images, and its eigenvalues (descending) and unit eigenvectors
 (columns; each signed so its largest-magnitude entry is positive; the lighting does not care, as
 ``alpha`` is symmetric). Images larger than ``max_side`` on the shorter side are first reduced to it
@@ -22,8 +22,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 from torchvision.transforms.v2 import functional as F
 
-from .imagenet import ImageNetFolder
-from .imagenet_lighting import write_pca_json
+from .folder import ImageNetFolder
+from .lighting import write_pca_json
 
 SHIFT = 0.5  # pixels are summed as (x - SHIFT) to keep float64 sums of squares well conditioned
 
@@ -145,7 +145,7 @@ class _ErrorsAsValues(Dataset):
 
 
 def write_colour_statistics(path: str | os.PathLike, stats: ColourStatistics, **provenance) -> None:
-    """Write ``stats`` as the JSON :meth:`~rfnet.data.imagenet_lighting.PCALighting.from_json` reads
+    """Write ``stats`` as the JSON :meth:`~rfnet.imagenet.lighting.PCALighting.from_json` reads
     (``eigval``, ``eigvec``), with ``mean``, ``std``, ``covariance``, counts and ``provenance`` beside."""
     write_pca_json(
         Path(path),

@@ -5,7 +5,7 @@ central 256x256 patch (Krizhevsky et al. 2012, section 2). Then:
 
 - training (:func:`train_transform`): a ``crop_size`` crop (227 for the paper net ``alexnet``, 224 for
   ``conv1_padding=2`` / ``alexnet_tv``) at a uniformly random position inside the 256x256, mirrored
-  with probability 1/2, PCA colour lighting (:mod:`rfnet.data.imagenet_lighting`), then normalised;
+  with probability 1/2, PCA colour lighting (:mod:`rfnet.imagenet.lighting`), then normalised;
 - evaluation (:func:`eval_transform`): the centre crop, or the paper's 10 crops: the four corners and
   the centre, then the same five of the mirrored image, stacked ``[10, 3, crop, crop]`` (torchvision's
   ``ten_crop`` order) for averaging the softmax.
@@ -21,7 +21,7 @@ Inputs: ``uint8`` on 0..255 or float on [0, 1], on any device. Outputs: ``float3
 Random draws (crop position, flip, lighting weights) come from a generator seeded by
 ``(seed, epoch, example index)``, so an example's augmentation does not depend on which DataLoader
 worker or rank reads it, nor on what it read before: the condition for exact resume with workers in
-:class:`rfnet.train.Trainer`. :class:`~rfnet.data.imagenet.ImageNetFolder` passes the index and its
+:class:`rfnet.train.Trainer`. :class:`~rfnet.imagenet.folder.ImageNetFolder` passes the index and its
 epoch (``set_epoch``). With ``seed=None`` draws come from torch's global generator.
 """
 
@@ -33,10 +33,10 @@ from dataclasses import dataclass
 import torch
 from torchvision.transforms.v2 import functional as F
 
-from rfnet.dsp.spectrogram import IMAGENET_MEAN, IMAGENET_STD
+from .normalization import IMAGENET_MEAN, IMAGENET_STD
 from rfnet.seeding import seed_for
 
-from .imagenet_lighting import PCALighting
+from .lighting import PCALighting
 
 RESIZE = 256
 PAPER_CROP = 227
@@ -108,7 +108,7 @@ class TrainTransform:
 
     Use :func:`train_transform` to build one. Called as ``t(image, example=i, epoch=e)``: the draws are a
     function of ``(seed, e, i)`` (see the module docstring). :meth:`draw` and :meth:`apply_batch` are
-    the two halves, for batched pipelines (:class:`rfnet.data.imagenet_gpu.DeviceBatchPreprocess`).
+    the two halves, for batched pipelines (:class:`rfnet.imagenet.gpu.DeviceBatchPreprocess`).
     """
 
     def __init__(

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from .imagenet_labels import find_val_ground_truth, read_val_ground_truth
+from .labels import find_val_ground_truth, read_val_ground_truth
 from .jpeg import is_image_name
 
 MODES = ("move", "symlink", "hardlink", "copy")
@@ -45,7 +45,7 @@ def plan_val_folders(
     """Plan sorting the flat ``val_dir`` into ``out_dir/<wnid>/`` (default ``val_dir`` itself).
 
     ``ground_truth``: ``LOC_val_solution.csv`` or the devkit's ground-truth file (``meta.mat`` beside
-    it); default: found next to ``val_dir`` (see :mod:`rfnet.data.imagenet_labels`). Raises
+    it); default: found next to ``val_dir`` (see :mod:`rfnet.imagenet.labels`). Raises
     ``FileNotFoundError`` / ``ValueError`` naming the file for anything missing or inconsistent.
     """
     val_dir = Path(val_dir)

@@ -6,7 +6,7 @@
 - :func:`write_digits_imagenet`: scikit-learn's handwritten digits (1797 8x8 images, shipped inside the
   package: no download), upscaled, ten classes.
 
-Both write what :class:`~rfnet.data.imagenet.ImageNetFolder` reads: ``train/<wnid>/*.JPEG``, ``val/``
+Both write what :class:`~rfnet.imagenet.folder.ImageNetFolder` reads: ``train/<wnid>/*.JPEG``, ``val/``
 flat with ``LOC_val_solution.csv`` (or the devkit's ground truth + ``meta.mat``) or in class folders,
 and ``LOC_synset_mapping.txt``. Wnids are made up: ``n00000001``, ``n00000002``, ... Same seed, same
 bytes. The folder appears complete or not at all (written beside it, then renamed).
@@ -26,7 +26,7 @@ import torch
 from torchvision.io import encode_jpeg
 from torchvision.transforms.v2 import functional as F
 
-from .imagenet_labels import DEVKIT_DATA_DIR, DEVKIT_GROUND_TRUTH_FILE, DEVKIT_META_FILE, LOC_SOLUTION_FILE
+from .labels import DEVKIT_DATA_DIR, DEVKIT_GROUND_TRUTH_FILE, DEVKIT_META_FILE, LOC_SOLUTION_FILE
 from .jpeg import torchvision_io
 
 GROUND_TRUTH_FORMS = ("loc", "devkit")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from .atomic import atomic_output
+from rfnet.data.atomic import atomic_output
 
 IMAGENET_EIGVAL = (0.2175, 0.0188, 0.0045)
 IMAGENET_EIGVEC = (

@@ -5,7 +5,7 @@ thousands. Here DataLoader workers return the undecoded bytes (:class:`EncodedIm
 :func:`collate_encoded`) and :class:`DeviceBatchPreprocess` decodes the batch in one call on the device,
 resizes each image to 256x256 there, and crops, mirrors, lights and normalises the whole batch with one
 gather. The random draws are the same per-example ones as the CPU path
-(:class:`~rfnet.data.imagenet_transforms.TrainTransform`), so both give the same crops; on a CPU device
+(:class:`~rfnet.imagenet.transforms.TrainTransform`), so both give the same crops; on a CPU device
 the result equals the dataset's own items, which is what the tests check.
 
     loader = DataLoader(EncodedImageNet(folder), batch_size=128, num_workers=8, collate_fn=collate_encoded)
@@ -19,8 +19,8 @@ from __future__ import annotations
 import torch
 from torch.utils.data import Dataset
 
-from .imagenet import ImageNetFolder
-from .imagenet_transforms import EvalTransform, TrainTransform, resize_center
+from .folder import ImageNetFolder
+from .transforms import EvalTransform, TrainTransform, resize_center
 from .jpeg import decode_rgb_batch
 
 

@@ -11,7 +11,7 @@ Layout (``root`` is the folder holding ``train/`` and ``val/``; for Kaggle's arc
     LOC_synset_mapping.txt or synset_words.txt       class names (optional)
 
 Label files are found in ``root`` or up to three folders above it (see
-:mod:`rfnet.data.imagenet_labels`), or passed explicitly. Classes are the sorted wnids of
+:mod:`rfnet.imagenet.labels`), or passed explicitly. Classes are the sorted wnids of
 ``train/``'s folders (else of the synset mapping or devkit file, else of ``val/``'s folders), so
 train and val share one index. ``datasets/reorganize_imagenet_val.py`` turns a flat ``val/`` into
 class folders once, if you prefer.
@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .imagenet_labels import (
+from .labels import (
     DEVKIT_META_FILE,
     SYNSET_MAPPING_FILES,
     ImageNetClasses,
@@ -41,7 +41,7 @@ from .imagenet_labels import (
     read_synset_mapping,
     read_val_ground_truth,
 )
-from .imagenet_transforms import TrainTransform
+from .transforms import TrainTransform
 from .jpeg import decode_rgb, is_image_name, read_encoded
 
 SPLITS = ("train", "val")
@@ -54,7 +54,7 @@ class ImageNetFolder(Dataset):
         root: folder holding ``train/`` and/or ``val/``.
         split: ``"train"`` or ``"val"``.
         transform: applied to the decoded RGB ``uint8 [3, H, W]`` image. A
-            :class:`~rfnet.data.imagenet_transforms.TrainTransform` is called with the example's index
+            :class:`~rfnet.imagenet.transforms.TrainTransform` is called with the example's index
             and the dataset's epoch (:meth:`set_epoch`), so its random draws are per-example seeded.
             ``None``: the item is the decoded ``uint8`` image.
         ground_truth: a flat ``val/``'s labels, ``LOC_val_solution.csv`` or the devkit's
