@@ -209,7 +209,7 @@ def test_safe_pickle_refuses_any_other_class(tmp_path):
         ({("BPSK", 0): np.zeros((3, 2, 8), np.float32), ("QPSK", 0): np.zeros((3, 2, 9), np.float32)},
          "9 samples per example"),
         ({("BPSK", 0): np.full((3, 2, 8), np.nan, np.float32)}, "NaN or Inf"),
-        ({("BPSK", 0): np.zeros((3, 2, 8), np.complex64)}, "dtype complex64 .*convert to float32"),
+        ({("BPSK", 0): np.zeros((3, 2, 8), np.complex64)}, "dtype complex64.*convert to float32"),
         ({("BPSK", 0): np.full((3, 2, 8), 1e300)}, "beyond float32's range"),
         ({("BPSK", 1e300): np.zeros((3, 2, 8), np.float32)}, "SNR beyond the ±1000 dB"),
         ({("BPSK", 10**400): np.zeros((3, 2, 8), np.float32)}, "SNR beyond the ±1000 dB"),
@@ -358,6 +358,15 @@ def raw_hdf5(path, **datasets):
         ({"X": np.zeros((2, 8, 2), np.float32), "Y": np.eye(5)[[0, 1]], "Z": np.zeros((2, 1))},
          "Y has 5 columns but the file names 24 classes"),
         ({"X": np.zeros((2, 8, 2), np.float32), "Y": np.ones((2, 24)), "Z": np.zeros((2, 1))}, "not one-hot"),
+        ({"X": np.zeros((0, 8, 2), np.float32), "Y": np.zeros((0, 24)), "Z": np.zeros((0, 1))}, "X has 0 examples"),
+        ({"X": np.zeros((2, 0, 2), np.float32), "Y": np.eye(24)[[0, 1]], "Z": np.zeros((2, 1))},
+         "X has 0 samples per example"),
+        ({"X": np.full((2, 8, 2), "a", dtype="S1"), "Y": np.eye(24)[[0, 1]], "Z": np.zeros((2, 1))},
+         "X has dtype |S1"),
+        ({"X": np.zeros((2, 8, 2), np.complex64), "Y": np.eye(24)[[0, 1]], "Z": np.zeros((2, 1))},
+         r"X holds complex numbers.*store X as float32 \[N, samples, 2\]"),
+        ({"X": np.zeros((2, 8, 2), np.float32), "Y": np.eye(24)[[0, 1]], "Z": np.full((2, 1), 1e300)},
+         "SNRs beyond the ±1000 dB"),
     ],
 )
 def test_malformed_hdf5(tmp_path, datasets, message):
@@ -376,3 +385,47 @@ def test_hdf5_nan_caught_on_access(tmp_path):
     assert dataset[1][1] == 1
     with pytest.raises(ValueError, match=r"nan\.h5: X row 2 contains NaN or Inf"):
         dataset[2]
+
+
+def test_hdf5_float64_beyond_float32_caught_on_access(tmp_path):
+    path = tmp_path / "huge.h5"
+    x = np.zeros((2, 8, 2))
+    x[1, 3, 0] = 1e300  # finite in float64, infinite once cast to float32
+    raw_hdf5(path, X=x, Y=np.eye(24)[[0, 1]], Z=np.zeros((2, 1), np.int64))
+    with pytest.raises(ValueError, match=r"huge\.h5: X row 1 holds values beyond float32's range"):
+        load_radioml(path)[1]
+
+
+def test_hdf5_fixed_point_x_and_byte_class_names(tmp_path):
+    """int16 X is scaled as SigMF's ci16; a classes attribute of bytes (numpy S) decodes to names."""
+    path = tmp_path / "other_tool.h5"
+    with h5py.File(path, "w") as handle:
+        handle["X"] = np.array([[[16384, -32768]], [[0, 8192]]], np.int16)
+        handle["Y"] = np.eye(2, dtype=np.uint8)
+        handle["Z"] = np.zeros((2, 1), np.int64)
+        handle.attrs["classes"] = np.array([b"OOK", b"BPSK"])
+    dataset = load_radioml(path, classes=["BPSK"])
+    assert dataset.classes == ("BPSK",)
+    assert dataset[0][0].tolist() == [0.25j]
+    assert load_radioml(path).classes == ("OOK", "BPSK")
+
+
+def test_hdf5_data_kept_elsewhere_is_refused(tmp_path):
+    other = tmp_path / "other.h5"
+    raw_hdf5(other, X=np.zeros((2, 8, 2), np.float32))
+    path = tmp_path / "linked.h5"
+    with h5py.File(path, "w") as handle:
+        handle["X"] = h5py.ExternalLink(str(other), "X")
+        handle["Y"] = np.eye(24)[[0, 1]]
+        handle["Z"] = np.zeros((2, 1))
+    with pytest.raises(ValueError, match=r"linked\.h5: X is a link to elsewhere"):
+        load_radioml(path)
+
+
+def test_empty_and_misnamed_files_say_what_they_are(tmp_path):
+    (tmp_path / "empty.h5").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"empty\.h5: empty file"):
+        load_radioml(tmp_path / "empty.h5")
+    (tmp_path / "text.hdf5").write_bytes(b"hello")
+    with pytest.raises(ValueError, match=r"text\.hdf5: not an HDF5 file"):
+        load_radioml(tmp_path / "text.hdf5")

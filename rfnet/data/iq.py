@@ -45,7 +45,7 @@ def iq_values_to_float32(values: np.ndarray, source: str) -> np.ndarray:
       is refused: convert such data to float32 I/Q yourself.
 
     Raises:
-        ValueError: ``"{source}: ..."`` naming the dtype or the bad values.
+        ValueError: ``"{source} ..."`` naming the dtype or the bad values.
     """
     kind, bits = values.dtype.kind, values.dtype.itemsize * 8
     if kind == "f" and bits <= 64:
@@ -57,12 +57,12 @@ def iq_values_to_float32(values: np.ndarray, source: str) -> np.ndarray:
         converted = ((values.astype(np.float64) - offset) / full_scale).astype(np.float32)
     else:
         raise ValueError(
-            f"{source}: values of dtype {values.dtype} are not I/Q samples rfnet can read; expected float "
+            f"{source} has dtype {values.dtype}, not I/Q samples rfnet can read; expected float "
             "(float32 preferred) or fixed-point int8/16/32 or uint8/16/32; convert to float32 I/Q first"
         )
     if not np.isfinite(converted).all():
         if np.isfinite(values).all():
-            raise ValueError(f"{source}: holds values beyond float32's range (|x| > 3.4e38), which would "
+            raise ValueError(f"{source} holds values beyond float32's range (|x| > 3.4e38), which would "
                              "become infinite; rescale the data")
-        raise ValueError(f"{source}: contains NaN or Inf samples")
+        raise ValueError(f"{source} contains NaN or Inf samples")
     return converted

@@ -6,8 +6,9 @@
 >>> data.classes, data.snrs           # ('BPSK', 'QPSK'), [0, 2, ..., 18]
 
 The format is read from the file's first bytes (HDF5 signature, else a pickle), not its name: 10b ships
-as ``RML2016.10b.dat``. Pickles are loaded whole and checked on load (layout, NaN/Inf); HDF5 files are
-read lazily and checked per item on access.
+as ``RML2016.10b.dat`` (a file named ``.h5``/``.hdf5`` without the signature is reported as a broken
+HDF5 file, not as a bad pickle). Pickles are loaded whole and checked on load (layout, NaN/Inf); HDF5
+files are read lazily and checked per item on access.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from rfnet.data.radioml_pickle import read_rml2016_pickle
 from rfnet.data.selection import select_examples
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+#: Names that promise HDF5: such a file without the signature is reported as a broken HDF5 file.
+_HDF5_SUFFIXES = (".h5", ".hdf5", ".hdf")
 
 
 def is_hdf5(path: Path) -> bool:
@@ -59,8 +62,12 @@ def load_radioml(
     if path.name.endswith((".sigmf-meta", ".sigmf-data", ".sigmf")):
         raise ValueError(f"{path}: a SigMF recording, not a RadioML file; open it with "
                          "rfnet.data.SigMFWindows(path, length)")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: empty file, neither a RadioML pickle nor an HDF5 file")
     if is_hdf5(path):
         return RadioMLHDF5(path, snr_range=snr_range, classes=classes)
+    if path.suffix.lower() in _HDF5_SUFFIXES:
+        raise ValueError(f"{path}: not an HDF5 file (it does not start with the HDF5 signature)")
     arrays = read_rml2016_pickle(path)
     selection = select_examples(
         str(path), arrays.classes, arrays.labels, arrays.snrs, classes=classes, snr_range=snr_range

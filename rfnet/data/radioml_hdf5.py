@@ -2,9 +2,14 @@
 
 The original ``GOLD_XYZ_OSC.0001_1024.hdf5`` is 20 GB, so it is never loaded whole: opening reads only
 ``Y`` and ``Z`` (in blocks, to label and filter the examples) and each item reads its own row of ``X``.
-Non-finite samples are caught on access, per item, with an error naming the file and row.
+Non-finite samples (and float64 values beyond float32's range) are caught on access, per item, with an
+error naming the file and row. Integer ``X`` is read as fixed point (see
+:func:`rfnet.data.iq.iq_values_to_float32`); complex ``X``, text, and data kept in other files (external
+links, external or virtual storage) are refused on opening, as are extents beyond
+:mod:`rfnet.data.limits`.
 
-Class names: a file rfnet wrote carries them in the ``classes`` attribute. The original file has none;
+Class names: a file rfnet wrote carries them in the ``classes`` attribute (text; UTF-8 bytes, as other
+tools write them, are decoded). The original file has none;
 its columns follow the paper's order (:data:`rfnet.dsp.classes.RML2018_CLASSES`), not the
 ``classes.txt`` shipped beside it, which is wrong (github.com/radioML/dataset issue #25).
 """
@@ -13,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import reprlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,12 +28,13 @@ import torch
 from torch.utils.data import Dataset
 
 from rfnet.data.atomic import temporary_sibling
-from rfnet.data.iq import channels_last_to_complex, complex_to_channels_last
+from rfnet.data.iq import channels_last_to_complex, complex_to_channels_last, iq_values_to_float32
+from rfnet.data.limits import MAX_ABS_SNR_DB, MAX_EXAMPLES, MAX_SAMPLES_PER_EXAMPLE
 from rfnet.data.selection import select_examples
 from rfnet.dsp.classes import RML2018_CLASSES
 
-#: Rows of ``Y`` and ``Z`` read at a time while labelling a file (bounded memory on the 2.5M-row original).
-_LABEL_BLOCK_ROWS = 65536
+#: Bytes of ``Y`` read at a time while labelling a file (bounded memory on the 2.5M-row original).
+_LABEL_BLOCK_BYTES = 1 << 24
 
 
 def _open_hdf5(path: Path) -> h5py.File:
@@ -40,23 +47,54 @@ def _open_hdf5(path: Path) -> h5py.File:
 
 
 def _file_classes(path: Path, handle: h5py.File, num_columns: int) -> tuple[str, ...]:
-    if "classes" in handle.attrs:
-        classes = tuple(str(name) for name in handle.attrs["classes"])
-    else:
+    """The ``classes`` attribute (text, or UTF-8 bytes as other tools write them), else the paper's 24."""
+    if "classes" not in handle.attrs:
         classes = RML2018_CLASSES
+    else:
+        names = handle.attrs["classes"]
+        if np.ndim(names) != 1:
+            raise ValueError(f"{path}: the classes attribute is {reprlib.repr(names)}, not a list of names")
+        try:
+            classes = tuple(name.decode("utf-8") if isinstance(name, bytes) else name for name in names)
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}: the classes attribute holds bytes that are not UTF-8 text") from None
+        if not all(isinstance(name, str) for name in classes):
+            raise ValueError(f"{path}: the classes attribute is {reprlib.repr(names)}, not a list of names")
     if len(classes) != num_columns:
         raise ValueError(f"{path}: Y has {num_columns} columns but the file names {len(classes)} classes")
     return classes
+
+
+def _dataset(path: Path, handle: h5py.File, name: str) -> h5py.Dataset:
+    """``handle[name]``, refused unless it is a dataset stored in this file."""
+    if not isinstance(handle.get(name, getlink=True), h5py.HardLink):
+        raise ValueError(f"{path}: {name} is a link to elsewhere; expected a dataset stored in the file")
+    dataset = handle[name]
+    if not isinstance(dataset, h5py.Dataset):
+        raise ValueError(f"{path}: {name} is a group, expected a dataset")
+    if dataset.external or dataset.is_virtual:
+        raise ValueError(f"{path}: {name} keeps its data in other files; expected data stored in the file")
+    return dataset
+
+
+def _check_x_dtype(path: Path, x: h5py.Dataset) -> None:
+    kind, bits = x.dtype.kind, x.dtype.itemsize * 8
+    if kind == "c":
+        raise ValueError(f"{path}: X holds complex numbers ({x.dtype}) where the 2018 layout has real "
+                         "I, Q pairs; store X as float32 [N, samples, 2] (real part, then imaginary part)")
+    if not (kind == "f" or (kind in "iu" and bits <= 32)):
+        raise ValueError(f"{path}: X has dtype {x.dtype}; expected float32 I/Q (or fixed-point "
+                         "int8/16/32, uint8/16/32, read as SigMF reads ci/cu data)")
 
 
 def _check_layout(path: Path, handle: h5py.File) -> tuple[h5py.Dataset, h5py.Dataset, h5py.Dataset]:
     missing = [key for key in ("X", "Y", "Z") if key not in handle]
     if missing:
         raise ValueError(f"{path}: missing dataset(s) {missing}; expected X [N, samples, 2], Y [N, C], Z [N, 1]")
-    x, y, z = handle["X"], handle["Y"], handle["Z"]
+    x, y, z = (_dataset(path, handle, name) for name in ("X", "Y", "Z"))
     if x.ndim != 3 or x.shape[2] != 2:
         raise ValueError(f"{path}: X has shape {x.shape}, expected [N, samples, 2]")
-    if y.ndim != 2:
+    if y.ndim != 2 or y.shape[1] == 0:
         raise ValueError(f"{path}: Y has shape {y.shape}, expected one-hot [N, classes]")
     if z.ndim not in (1, 2) or (z.ndim == 2 and z.shape[1] != 1):
         raise ValueError(f"{path}: Z has shape {z.shape}, expected [N, 1]")
@@ -64,6 +102,15 @@ def _check_layout(path: Path, handle: h5py.File) -> tuple[h5py.Dataset, h5py.Dat
         raise ValueError(
             f"{path}: X, Y and Z disagree on the number of examples: {x.shape[0]}, {y.shape[0]}, {z.shape[0]}"
         )
+    if not 0 < x.shape[0] <= MAX_EXAMPLES:
+        raise ValueError(f"{path}: X has {x.shape[0]} examples; expected 1 to {MAX_EXAMPLES}")
+    if not 0 < x.shape[1] <= MAX_SAMPLES_PER_EXAMPLE:
+        raise ValueError(f"{path}: X has {x.shape[1]} samples per example; expected 1 to "
+                         f"{MAX_SAMPLES_PER_EXAMPLE}")
+    _check_x_dtype(path, x)
+    for name, dataset in (("Y", y), ("Z", z)):
+        if dataset.dtype.kind not in "biuf":
+            raise ValueError(f"{path}: {name} has dtype {dataset.dtype}, expected numbers")
     return x, y, z
 
 
@@ -71,9 +118,10 @@ def _read_labels(path: Path, y: h5py.Dataset, z: h5py.Dataset) -> tuple[np.ndarr
     """Labels (argmax of one-hot ``Y``) and SNRs of every row, read block by block."""
     labels = np.empty(y.shape[0], dtype=np.int64)
     snrs = np.empty(z.shape[0], dtype=np.float64)
+    block_rows = max(1, _LABEL_BLOCK_BYTES // (y.shape[1] * y.dtype.itemsize))
     try:
-        for start in range(0, y.shape[0], _LABEL_BLOCK_ROWS):
-            stop = min(start + _LABEL_BLOCK_ROWS, y.shape[0])
+        for start in range(0, y.shape[0], block_rows):
+            stop = min(start + block_rows, y.shape[0])
             one_hot = y[start:stop]
             if not ((one_hot == 0) | (one_hot == 1)).all() or not (one_hot.sum(axis=1) == 1).all():
                 raise ValueError(f"{path}: Y rows {start}..{stop - 1} are not one-hot")
@@ -83,6 +131,8 @@ def _read_labels(path: Path, y: h5py.Dataset, z: h5py.Dataset) -> tuple[np.ndarr
         raise ValueError(f"{path}: cannot read Y/Z (truncated or corrupt?): {err}") from None
     if not np.isfinite(snrs).all():
         raise ValueError(f"{path}: Z holds NaN or Inf SNRs")
+    if (np.abs(snrs) > MAX_ABS_SNR_DB).any():
+        raise ValueError(f"{path}: Z holds SNRs beyond the ±{MAX_ABS_SNR_DB} dB any recording has")
     if (snrs == np.round(snrs)).all():
         return labels, snrs.astype(np.int64)
     return labels, snrs
@@ -146,9 +196,8 @@ class RadioMLHDF5(Dataset):
             interleaved = self._x()[row]
         except OSError as err:
             raise ValueError(f"{self.path}: cannot read X row {row} (truncated or corrupt?): {err}") from None
-        if not np.isfinite(interleaved).all():
-            raise ValueError(f"{self.path}: X row {row} contains NaN or Inf samples")
-        return channels_last_to_complex(interleaved), int(self.labels[index]), self.example_snrs[index].item()
+        values = iq_values_to_float32(interleaved, f"{self.path}: X row {row}")
+        return channels_last_to_complex(values), int(self.labels[index]), self.example_snrs[index].item()
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
