@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import argparse
 
+from .defaults import job_help
+from .options import (add_device, add_num_samples, add_quiet, check_output_file, comma_list, job_from_args,
+                      non_negative_int, positive_float, positive_int)
+
+JOB = "rfnet.bench.job:BenchJob"
+"""The job this sub-command fills; its fields' defaults are the options' defaults."""
+
 
 def add_parser(commands) -> None:
     bench = commands.add_parser(
         "bench",
+        formatter_class=job_help(JOB),
         help="measure latency and throughput of saved models in several execution modes; store the results",
         description="Time each model (front end included, on random complex IQ) in each mode at each batch "
         "size: warm-up calls, then repeated calls; median, p90 and p99 per batch, examples per second, FLOPs "
@@ -15,35 +23,25 @@ def add_parser(commands) -> None:
         "are skipped with the reason. Rows are appended to an SQLite results store (never overwritten); a "
         "finetune run's test accuracy (run/report/metrics.json) is stored beside them.",
     )
-    bench.add_argument("--model", action="append", required=True, metavar="FOLDER",
+    bench.add_argument("--model", action="append", required=True, metavar="FOLDER", dest="models",
                        help="a finetune run folder (run/) or a saved model folder; repeat for several models")
-    bench.add_argument("--name", action="append", metavar="NAME",
+    bench.add_argument("--name", action="append", metavar="NAME", dest="names",
                        help="display name of each --model, in order (default: the run folder's name)")
-    bench.add_argument("--modes", default="all",
+    bench.add_argument("--modes", type=comma_list(),
                        help="comma-separated modes: eager, compile, channels_last, bf16, fp16, cuda_graphs, int8, "
-                       "onnxruntime; 'all' (default) tries each and skips those that do not apply")
-    bench.add_argument("--batch-sizes", default="1,8,64,256",
-                       help="comma-separated batch sizes (default 1,8,64,256: latency at 1, throughput above)")
-    bench.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:1, auto")
-    bench.add_argument("--num-samples", type=int,
-                       help="IQ samples per example (default: the model's input length, or its run's)")
-    bench.add_argument("--warmup", type=int, default=3, help="untimed calls before timing (default 3)")
-    bench.add_argument("--repeats", type=int, default=50, help="timed calls at most (default 50)")
-    bench.add_argument("--budget", type=float, default=5.0,
-                       help="seconds of timed calls per point after which timing stops (at least 5 calls; default 5)")
-    bench.add_argument("--out", help="results store (default $RFNET_RESULTS, else ./rfnet-results.sqlite)")
-    bench.add_argument("--quiet", action="store_true", help="no progress bar")
+                       "onnxruntime, or all; those that do not apply to the device or model are skipped")
+    bench.add_argument("--batch-sizes", type=comma_list(positive_int),
+                       help="comma-separated batch sizes: latency at 1, throughput above")
+    add_device(bench)
+    add_num_samples(bench, "num_samples", "IQ samples per example (default: the model's input length, or its run's)",
+                    old=())
+    bench.add_argument("--warmup", type=non_negative_int, help="untimed calls before timing")
+    bench.add_argument("--repeats", type=positive_int, help="timed calls at most")
+    bench.add_argument("--budget", dest="budget_s", type=positive_float, metavar="SECONDS",
+                       help="seconds of timed calls per point after which timing stops (at least 5 calls)")
+    bench.add_argument("--out", help="results store (default: $RFNET_RESULTS, else ./rfnet-results.sqlite)")
+    add_quiet(bench)
     bench.set_defaults(run=run)
-
-
-def _list(text: str, what: str, kind: type = str) -> tuple:
-    try:
-        items = tuple(kind(part.strip()) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise ValueError(f"--{what} {text!r}: expected a comma-separated list of {kind.__name__}") from None
-    if not items:
-        raise ValueError(f"--{what}: empty list")
-    return items
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,13 +51,13 @@ def run(args: argparse.Namespace) -> int:
     from rfnet.bench.modes import check_modes
     from rfnet.bench.store import MODES, default_store_path
 
-    modes = MODES if args.modes.strip() == "all" else _list(args.modes, "modes")
-    check_modes(modes)
+    if args.modes == ("all",):
+        args.modes = MODES
+    if args.modes is not None:
+        check_modes(args.modes)
     out = args.out or str(default_store_path())
-    job = BenchJob(models=tuple(args.model), out=out, modes=modes,
-                   batch_sizes=_list(args.batch_sizes, "batch-sizes", int), device=args.device,
-                   names=tuple(args.name or ()), num_samples=args.num_samples, warmup=args.warmup,
-                   repeats=args.repeats, budget_s=args.budget)
+    check_output_file(out)
+    job = job_from_args(BenchJob, args, out=out)
     with tqdm(desc="bench", unit="point", disable=args.quiet, leave=False) as bar:
 
         def start(total: int) -> None:

@@ -5,10 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .defaults import job_help
+from .options import add_device, add_num_samples, add_quiet, job_from_args, positive_int
+
+JOB = "rfnet.jobs.classify:classify_recording"
+"""The function this sub-command calls; its parameters' defaults are the options' defaults."""
+
 
 def add_parser(commands) -> None:
     classify = commands.add_parser(
         "classify",
+        formatter_class=job_help(JOB),
         help="classify a SigMF recording window by window; write the predictions as annotations to a new file",
         description="Cut a SigMF recording into fixed-length windows (the length the model was trained on), "
         "classify each, print a table (start sample, start time in seconds, class, confidence) and write a "
@@ -16,15 +23,15 @@ def add_parser(commands) -> None:
         "rfnet:confidence, rfnet:model). The input is never overwritten.",
     )
     classify.add_argument("recording", help="x.sigmf-meta (with x.sigmf-data beside it) or an x.sigmf archive")
-    classify.add_argument("--model", required=True, help="a finetune run folder (run/) or a saved model folder (run/best)")
+    classify.add_argument("--model", required=True, metavar="FOLDER",
+                          help="a finetune run folder (run/) or a saved model folder (run/best)")
     classify.add_argument("--out", help="output .sigmf-meta or .sigmf archive "
                           "(default: <input stem>.rfnet.sigmf-meta beside the input)")
-    classify.add_argument("--window", type=int, help="samples per window (default: the model's training length; "
-                          "for a spectrogram model without one recorded, 128 or 1024 from its n_fft)")
-    classify.add_argument("--hop", type=int, help="samples between window starts (default: the window length)")
-    classify.add_argument("--batch-size", type=int, default=256, help="windows per forward pass (default 256)")
-    classify.add_argument("--device", default="auto", help="auto (cuda if available), cpu, cuda, cuda:1, ...")
-    classify.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_num_samples(classify, "window", "samples per window (default: the model's input length)")
+    classify.add_argument("--hop", type=positive_int, help="samples between window starts (default: the window length)")
+    classify.add_argument("--batch-size", type=positive_int, help="windows per forward pass")
+    add_device(classify)
+    add_quiet(classify)
     classify.set_defaults(run=run)
 
 
@@ -32,7 +39,6 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from rfnet.jobs.classify import classify_recording, format_table
-    from rfnet.train.distributed import resolve_device
 
     with tqdm(unit="win", desc="classify", disable=args.quiet, leave=False) as bar:
 
@@ -40,9 +46,8 @@ def run(args: argparse.Namespace) -> int:
             bar.total = total
             bar.update(done)
 
-        result = classify_recording(args.recording, args.model, out=args.out, window=args.window, hop=args.hop,
-                                    batch_size=args.batch_size, device=resolve_device(args.device),
-                                    progress=advance)
+        result = job_from_args(classify_recording, args, recording_path=args.recording, model_dir=args.model,
+                               progress=advance)
     for note in result.notes:
         print(f"rfnet classify: note: {note}", file=sys.stderr)
     for warning in result.warnings:

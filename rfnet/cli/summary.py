@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 
+from .options import positive_int
+
 
 def add_parser(commands) -> None:
     summary = commands.add_parser(
         "summary", help="print a model's layers with output shapes, parameters and multiply-adds"
     )
-    summary.add_argument("model", help="model name, e.g. alexnet or alexnet_tv")
-    summary.add_argument("--num-classes", type=int, default=1000)
-    summary.add_argument("--in-chans", type=int, default=3)
-    summary.add_argument("--size", type=int, default=227, help="input height and width in pixels")
+    summary.add_argument("model", metavar="ARCH", help="architecture name, e.g. alexnet or alexnet_tv")
+    summary.add_argument("--num-classes", type=positive_int, default=1000, help="classes of the head")
+    summary.add_argument("--in-chans", type=positive_int, default=3, help="input channels")
+    summary.add_argument("--size", type=positive_int, default=227, help="input height and width in pixels")
     summary.set_defaults(run=run)
 
 
