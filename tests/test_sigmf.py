@@ -25,6 +25,11 @@ def write_recording(folder, name, data: bytes, datatype, *, annotations=(), samp
     return folder / f"{name}.sigmf-meta"
 
 
+def noise_iq(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal(n) + 1j * rng.standard_normal(n)).astype(np.complex64)
+
+
 # (datatype, raw interleaved values, numpy dtype, expected complex samples)
 DATATYPES = [
     ("cf32_le", [0.25, -0.5, 1.0, 2.0], "<f4", [0.25 - 0.5j, 1 + 2j]),
@@ -199,3 +204,61 @@ def test_windows_travel_to_workers_without_data(tmp_path):
     assert len(pickle.dumps(windows)) < 4096  # paths and the window table, not the samples
     batches = list(DataLoader(windows, batch_size=4, num_workers=2))
     np.testing.assert_array_equal(torch.cat([b[0] for b in batches]).reshape(-1).numpy(), iq)
+
+
+FLOAT_BYTES = {
+    "cf32 noise 1e-6": ((noise_iq(2048) * 1e-6).tobytes(), 32),
+    "cf32 noise 1e3": ((noise_iq(2048) * 1e3).tobytes(), 32),
+    "cf32 from int16": ((np.round(noise_iq(2048) * 3000) / 32768).astype(np.complex64).tobytes(), 32),
+    "cf64 noise": (noise_iq(2048).astype(np.complex128).tobytes(), 64),
+}
+
+
+@pytest.mark.parametrize("declared", ["ci16_le", "cu8", "ci8"])
+@pytest.mark.parametrize("name", FLOAT_BYTES)
+def test_fixed_point_datatype_over_float_bytes_is_refused(tmp_path, name, declared):
+    raw, bits = FLOAT_BYTES[name]
+    path = write_recording(tmp_path, "lies", raw, declared)
+    with pytest.raises(ValueError, match=rf"lies\.sigmf-meta: data does not fit core:datatype {declared}: "
+                                         rf"\d+% of the sampled {bits}-bit words are ordinary float{bits}"):
+        open_sigmf(path)
+
+
+def test_float_datatype_over_quiet_fixed_point_bytes_is_refused(tmp_path):
+    quiet = np.round(noise_iq(2048) * 300)
+    raw = np.stack([quiet.real, quiet.imag], axis=1).astype("<i2").tobytes()
+    path = write_recording(tmp_path, "lies", raw, "cf32_le")
+    with pytest.raises(ValueError, match=r"lies\.sigmf-meta: data does not fit core:datatype cf32_le: "
+                                         r"\d+% of the sampled values are NaN, infinite or beyond"):
+        open_sigmf(path)
+
+
+def fixed_point_signals(bits, count=50_000):
+    """Real fixed-point recordings of int``bits`` at every level: noise, tones, a chirp, DC plus noise."""
+    full = 2 ** (bits - 1) - 1
+    t = np.arange(count)
+    rng = np.random.default_rng(bits)
+    for level in [full * 2.0**-k for k in range(0, bits - 1)]:
+        yield noise_iq(count, seed=int(level)) * level / 3
+        yield level * np.exp(2j * np.pi * 0.01 * t)
+        yield level * np.exp(1j * np.pi * 1e-5 * t**2)
+        yield level * (0.5 + 0.5j) + rng.standard_normal(count) * level / 20
+
+
+@pytest.mark.parametrize("datatype, dtype", [("ci16_le", "<i2"), ("ci16_be", ">i2"), ("ci8", "i1")])
+def test_real_fixed_point_recordings_are_not_mistaken_for_floats(tmp_path, datatype, dtype):
+    """The plausibility test keeps off real fixed-point data: every level, noise, tones, a chirp."""
+    bits = np.dtype(dtype).itemsize * 8
+    for index, signal in enumerate(fixed_point_signals(bits)):
+        limit = 2 ** (bits - 1)
+        pairs = np.clip(np.round(np.stack([signal.real, signal.imag], axis=1)), -limit, limit - 1)
+        path = write_recording(tmp_path, f"real{index}", pairs.astype(dtype).tobytes(), datatype)
+        assert open_sigmf(path, verify_checksum=False).num_samples == len(signal)
+
+
+def test_real_float_recordings_are_not_mistaken_for_fixed_point(tmp_path):
+    for index, level in enumerate([1e-9, 1e-4, 1.0, 1e4, 1e9]):
+        samples = noise_iq(50_000, seed=index) * level
+        samples[::7] = 0  # gaps of exact zeros
+        path = write_recording(tmp_path, f"float{index}", samples.tobytes(), "cf32_le")
+        assert open_sigmf(path).num_samples == len(samples)

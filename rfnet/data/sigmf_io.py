@@ -1,12 +1,14 @@
 """SigMF recordings (``.sigmf-meta`` + ``.sigmf-data`` pairs, or ``.sigmf`` archives), through ``sigmf``.
 
-Reading: :func:`open_sigmf` checks a recording (known datatype, one channel, a data size that is a whole
-number of samples, annotations inside the data, the SHA-512 if the metadata has one) and gives its sample
-rate, centre frequency and annotations; :class:`SigMFWindows` cuts annotated recordings into labelled
-fixed-length windows (annotation ``core:label`` → class). Fixed-point data are scaled to [-1, 1) by
-``sigmf``; real-valued data become complex with zero imaginary part. A datatype that lies (say ``cf32_le``
-over ``ci16`` bytes) cannot be told from the bytes alone: it is caught when it breaks one of the checks
-above, or yields NaN/Inf samples, which every window read refuses.
+Reading: :func:`open_sigmf` checks a recording (:mod:`rfnet.data.sigmf_checks`: uncompressed archives,
+bounded metadata, a known datatype the data fit in size and statistics, one channel, the SHA-512 if the
+metadata has one; then annotations inside the data) and gives its sample rate, centre frequency and
+annotations; :class:`SigMFWindows` cuts annotated recordings into labelled fixed-length windows
+(annotation ``core:label`` → class). Fixed-point data are scaled to [-1, 1) by ``sigmf``; real-valued
+data become complex with zero imaginary part. A datatype that lies (``ci16_le`` over ``cf32_le`` bytes, or
+the reverse) is refused when the sampled bytes show it (see
+:func:`rfnet.data.sigmf_checks.datatype_misfit`); otherwise it is caught when it yields NaN/Inf samples,
+which every window read refuses.
 
 Writing: :class:`SigMFWriter` streams examples into one ``cf32_le`` recording, one annotation per example
 (``core:label`` plus ``rfnet:snr_db``), with the class list in the global ``rfnet:classes`` so a reader
@@ -15,10 +17,8 @@ gets the label order back. The ``rfnet`` extension is declared in ``core:extensi
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,9 +34,8 @@ from torch.utils.data import Dataset
 
 from rfnet import __version__
 from rfnet.data.atomic import temporary_sibling
+from rfnet.data.sigmf_checks import check_recording
 
-#: Datatypes ``sigmf`` reads: complex/real, float/int/unsigned, with optional byte order.
-_DATATYPE = re.compile(r"(c|r)(f32|f64|i32|i16|u32|u16|i8|u8)(_le|_be)?")
 #: Global key holding the class names in label order (rfnet-written recordings).
 CLASSES_KEY = "rfnet:classes"
 #: Annotation key holding an example's SNR in dB (rfnet-written recordings).
@@ -126,43 +125,6 @@ class SigMFRecording:
         return torch.from_numpy(samples.astype(np.complex64, copy=False))
 
 
-def _sigmf_files(path: Path) -> tuple[Path, Path | None]:
-    """The metadata (or archive) file for ``path`` and its data file (None for an archive)."""
-    names = get_sigmf_filenames(path)
-    if path.name.endswith(".sigmf") or (not names["meta_fn"].is_file() and names["archive_fn"].is_file()):
-        if not names["archive_fn"].is_file():
-            raise FileNotFoundError(f"{path}: no such SigMF archive")
-        return names["archive_fn"], None
-    if not names["meta_fn"].is_file():
-        raise FileNotFoundError(f"{path}: no SigMF metadata file {names['meta_fn'].name}")
-    return names["meta_fn"], names["data_fn"]
-
-
-def _check_datatype(path: Path, datatype: object) -> None:
-    if not isinstance(datatype, str) or not _DATATYPE.fullmatch(datatype):
-        raise ValueError(
-            f"{path}: unknown core:datatype {datatype!r}; expected e.g. cf32_le, ci16_le, ci8, cu8 "
-            "(pattern (c|r)(f32|f64|i32|i16|u32|u16|i8|u8)(_le|_be))"
-        )
-
-
-def _check_data_size(meta_file: Path, data_file: Path, metadata: dict) -> None:
-    """The data file must hold a whole number of samples of the declared datatype."""
-    if not data_file.is_file():
-        raise FileNotFoundError(f"{meta_file}: its data file {data_file.name} does not exist")
-    global_info = metadata["global"]
-    datatype = global_info["core:datatype"]
-    sample_bytes = sigmf.sigmffile.dtype_info(datatype)["sample_size"] * int(global_info.get("core:num_channels", 1))
-    skipped = int(global_info.get("core:trailing_bytes", 0)) + sum(
-        int(capture.get("core:header_bytes", 0)) for capture in metadata.get("captures", []))
-    data_bytes = data_file.stat().st_size - skipped
-    if data_bytes < 0 or data_bytes % sample_bytes:
-        raise ValueError(
-            f"{meta_file}: data does not fit core:datatype {datatype}: {data_file.name} holds {data_bytes} "
-            f"sample bytes, not a whole number of {sample_bytes}-byte samples"
-        )
-
-
 def _check_annotations(meta_file: Path, recording: SigMFRecording) -> None:
     for annotation in recording.annotations:
         if annotation.start + annotation.count > recording.num_samples:
@@ -177,43 +139,34 @@ def open_sigmf(path: str | os.PathLike, *, verify_checksum: bool = True) -> SigM
     """Open and check a SigMF recording.
 
     Args:
-        path: ``x.sigmf-meta``, ``x.sigmf-data``, ``x`` (the pair's stem) or ``x.sigmf`` (archive).
+        path: ``x.sigmf-meta``, ``x.sigmf-data``, ``x`` (the pair's stem) or ``x.sigmf`` (an uncompressed
+            tar archive).
         verify_checksum: compare the data with ``core:sha512`` when the metadata has one (reads it all).
 
     Raises:
         FileNotFoundError: no such recording.
-        ValueError: unreadable metadata, unknown datatype, several channels, a data size that is not a
-            whole number of samples, annotations past the end, or a checksum mismatch.
+        ValueError: what :func:`rfnet.data.sigmf_checks.check_recording` refuses (compressed or broken
+            archives, unreadable or oversized metadata, an unknown datatype or one the data do not fit,
+            several channels, malformed sizes, a checksum mismatch), metadata ``sigmf`` finds invalid, or
+            annotations past the end of the data.
     """
     path = Path(path)
-    meta_or_archive, data_file = _sigmf_files(path)
-    if data_file is not None:
-        try:
-            metadata = json.loads(meta_or_archive.read_text(encoding="utf-8"))
-            datatype = metadata["global"]["core:datatype"]
-        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as err:
-            raise ValueError(f"{meta_or_archive}: not valid SigMF metadata JSON: {err!r}") from None
-        _check_datatype(meta_or_archive, datatype)
-        _check_data_size(meta_or_archive, data_file, metadata)
+    checked = check_recording(path, verify_checksum=verify_checksum)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            handle = sigmf.fromfile(meta_or_archive, skip_checksum=not verify_checksum)
+            handle = sigmf.fromfile(checked.source, skip_checksum=True)
             handle.validate()
-        except (SigMFError, jsonschema.ValidationError, ValueError, KeyError, TypeError) as err:
+        except (SigMFError, jsonschema.ValidationError, ValueError, KeyError, TypeError, OSError,
+                RecursionError) as err:
             message = getattr(err, "message", None) or str(err)
-            raise ValueError(f"{meta_or_archive}: not a valid SigMF recording: {message}") from None
+            raise ValueError(f"{checked.source}: not a valid SigMF recording: {message}") from None
     datatype = handle.get_global_field("core:datatype")
-    _check_datatype(meta_or_archive, datatype)
     size_warnings = [str(w.message) for w in caught if "integer number of samples" in str(w.message)]
     if size_warnings:
-        raise ValueError(f"{meta_or_archive}: data does not fit core:datatype {datatype}: {size_warnings[0]}")
-    if handle.num_channels != 1:
-        raise ValueError(
-            f"{meta_or_archive}: {handle.num_channels} channels; only single-channel recordings are supported"
-        )
+        raise ValueError(f"{checked.source}: data does not fit core:datatype {datatype}: {size_warnings[0]}")
     recording = SigMFRecording(path, handle)
-    _check_annotations(meta_or_archive, recording)
+    _check_annotations(checked.source, recording)
     return recording
 
 
