@@ -99,7 +99,7 @@ def test_vtcnn2_leaves_chance_on_data_at_the_rml2016_scale():
     accuracy = {}
     for unit_power in (True, False):
         torch.manual_seed(0)
-        model = VTCNN2(list(classes), 128, drop_rate=0.0, unit_power=unit_power)
+        model = VTCNN2(list(classes), num_samples=128, drop_rate=0.0, unit_power=unit_power)
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
         order = torch.Generator().manual_seed(0)
         for _ in range(40):
@@ -138,7 +138,7 @@ def test_a_config_saved_before_unit_power_loads_with_the_scaling_on(tmp_path, na
     assert not raw.unit_power and not torch.allclose(raw(x / 128), model(x), atol=1e-3)
 
 
-@pytest.mark.parametrize("model", [VTCNN2(CLASSES_11, 128), RadioMLResNet(CLASSES_11, 128)],
+@pytest.mark.parametrize("model", [VTCNN2(CLASSES_11, num_samples=128), RadioMLResNet(CLASSES_11, num_samples=128)],
                          ids=["vtcnn2", "resnet"])
 @pytest.mark.parametrize("bad", [torch.randn(2, 128), torch.randn(2, 64, dtype=torch.complex64),
                                  torch.randn(128, dtype=torch.complex64), torch.randn(2, 2, 128)])
@@ -151,15 +151,15 @@ def test_nan_iq_is_refused():
     x = iq(2, 128)
     x[1, 5] = float("nan")
     with pytest.raises(ValueError, match="NaN"):
-        VTCNN2(CLASSES_11, 128)(x)
+        VTCNN2(CLASSES_11, num_samples=128)(x)
 
 
 def test_bad_construction():
     with pytest.raises(ValueError, match="multiple of 64"):
         RadioMLResNet(CLASSES_11, num_samples=100)
     with pytest.raises(ValueError, match="distinct"):
-        VTCNN2(["a", "a"], 128)
+        VTCNN2(["a", "a"], num_samples=128)
     with pytest.raises(ValueError, match="sequence of class names"):
-        VTCNN2("ab", 128)
+        VTCNN2("ab", num_samples=128)
     with pytest.raises(ValueError, match="unit_power must be True or False"):
-        RadioMLResNet(CLASSES_11, 128, unit_power="yes")
+        RadioMLResNet(CLASSES_11, num_samples=128, unit_power="yes")

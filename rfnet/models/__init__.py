@@ -4,9 +4,10 @@
 >>> model = create_model("alexnet", num_classes=10)
 """
 
-from .alexnet import AlexNet, AlexNetBackbone, AlexNetTV, load_torchvision_weights
-from .baselines import RadioMLResNet, VTCNN2
-from .classifier import SpectrogramClassifier, check_classes
+from .alexnet import AlexNet, AlexNetBackbone, AlexNetConfig, AlexNetTV, AlexNetTVConfig, load_torchvision_weights
+from .baselines import VTCNN2, RadioMLResNet, RadioMLResNetConfig, VTCNN2Config
+from .classifier import ClassifierConfig, SpectrogramClassifier, check_classes
+from .config import InputSpec
 from .io import load, read_config, save
 from .layers import TowerLocalResponseNorm
 from .parallel import TwoTowerAlexNet
@@ -16,12 +17,18 @@ from .weights import adapt_input_conv
 __all__ = [
     "AlexNet",
     "AlexNetBackbone",
+    "AlexNetConfig",
     "AlexNetTV",
+    "AlexNetTVConfig",
+    "ClassifierConfig",
+    "InputSpec",
     "TowerLocalResponseNorm",
     "RadioMLResNet",
+    "RadioMLResNetConfig",
     "SpectrogramClassifier",
     "TwoTowerAlexNet",
     "VTCNN2",
+    "VTCNN2Config",
     "adapt_input_conv",
     "check_classes",
     "create_model",

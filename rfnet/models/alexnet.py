@@ -16,15 +16,18 @@ of fc6's cost, with the same parameters and state dict.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.fx
 from torch import nn
 
+from .config import Configured, make_settings
 from .layers import TowerLocalResponseNorm, folded_pool_linear, pool_fold_pays_for
 from .registry import register_model
 from .weights import load_checked_state_dict
@@ -74,6 +77,45 @@ def init_layer(name: str, layer: nn.Module, scheme: str) -> None:
     nn.init.constant_(layer.bias, bias)
 
 
+@dataclass(frozen=True)
+class AlexNetConfig:
+    """Settings of the paper's AlexNet, on one device (:class:`AlexNet`) or split over two
+    (:class:`~rfnet.models.parallel.TwoTowerAlexNet`); the keywords both constructors take.
+
+    num_classes: outputs of fc8 (0: no fc8, ``forward`` gives fc7's 4096 features).
+    in_chans: input image channels.
+    drop_rate: dropout probability on the outputs of fc6 and fc7.
+    init: weight initialisation (:func:`init_layer`: ``"paper"``, ``"caffe"``, ``"he"``, ``"torchvision"``).
+    alpha_over_n: LRN's alpha convention (:class:`~rfnet.models.layers.TowerLocalResponseNorm`).
+    conv1_padding: zero padding of conv1 (0: native input 227x227; 2: 224x224, as torchvision pads).
+    """
+
+    num_classes: int = 1000
+    in_chans: int = 3
+    drop_rate: float = 0.5
+    init: str = "paper"
+    alpha_over_n: bool = True
+    conv1_padding: int = 0
+
+
+@dataclass(frozen=True)
+class AlexNetTVConfig:
+    """Settings of torchvision's single-tower AlexNet (:class:`AlexNetTV`); fields as :class:`AlexNetConfig`'s
+    (conv1 always pads 2, as torchvision's does)."""
+
+    num_classes: int = 1000
+    in_chans: int = 3
+    drop_rate: float = 0.5
+    init: str = "torchvision"
+
+
+def native_input_size(conv1_padding: int) -> int:
+    """Smallest square input (pixels) at which conv1 (11x11 / 4) gives the paper's 55x55 maps and pool5 is
+    6x6 without the adaptive pooling stretching it: 227 without padding (what Caffe crops); 223 with
+    torchvision's padding of 2 (torchvision feeds 224, which gives the same maps)."""
+    return 227 - 2 * conv1_padding
+
+
 def min_input_size(conv1_padding: int) -> int:
     """Smallest square input (pixels) whose maps survive conv1 (11x11 / 4) and three 3x3 / 2 poolings.
 
@@ -100,13 +142,14 @@ def check_images(x: torch.Tensor, arch: str, in_chans: int, min_size: int) -> to
 torch.fx.wrap("check_images")
 
 
-class AlexNetBackbone(nn.Module):
+class AlexNetBackbone(Configured, nn.Module):
     """The backbone API both AlexNet layouts share.
 
     Subclasses build ``features`` (convs and pools), ``classifier`` (fc6 … fc8, dropout included) and
     name their children in ``feature_names`` / ``classifier_names`` in forward order.
 
-    Shapes: images float ``[B, in_chans, H, W]`` with ``H, W >= min_input_size``;
+    Shapes: images float ``[B, in_chans, H, W]`` with ``H, W >= min_input_size`` (``native_input_size`` is the
+    size the paper's shapes are given for);
     ``forward_features`` → ``[B, 256, 6, 6]`` (adaptive average pooling makes it 6x6 for any input
     size; at the native size the pooling is the identity); ``forward_head`` → logits ``[B, num_classes]``.
 
@@ -135,20 +178,22 @@ class AlexNetBackbone(nn.Module):
     num_features = FEATURE_CHANNELS * POOLED_SIZE * POOLED_SIZE  # 9216: flattened forward_features
     head_hidden_size = HIDDEN_UNITS  # width of the pre-logits (fc7) output
 
-    def __init__(self, num_classes: int, in_chans: int, conv1_padding: int, init: str) -> None:
+    def __init__(self, settings: AlexNetConfig | AlexNetTVConfig, conv1_padding: int) -> None:
         super().__init__()
-        if num_classes < 0 or in_chans < 1:
-            raise ValueError(f"need num_classes >= 0 and in_chans >= 1, got {num_classes}, {in_chans}")
-        self.num_classes = num_classes
-        self.in_chans = in_chans
-        self.init = init
+        if settings.num_classes < 0 or settings.in_chans < 1:
+            raise ValueError(f"need num_classes >= 0 and in_chans >= 1, got {settings.num_classes}, "
+                             f"{settings.in_chans}")
+        self.settings = settings
+        self.num_classes = settings.num_classes
+        self.in_chans = settings.in_chans
+        self.init = settings.init
         self.min_input_size = min_input_size(conv1_padding)
+        self.native_input_size = native_input_size(conv1_padding)
         self.avgpool = nn.AdaptiveAvgPool2d(POOLED_SIZE)
 
     # ---- what subclasses build ------------------------------------------------------------
     features: nn.Sequential
     classifier: nn.Sequential
-    config: dict
 
     def _init_weights(self) -> None:
         layers = dict(self.stages())
@@ -217,7 +262,7 @@ class AlexNetBackbone(nn.Module):
         device = next(self.parameters()).device
         self.classifier[-1] = fc8.to(device)
         self.num_classes = num_classes
-        self.config["num_classes"] = num_classes
+        self.settings = dataclasses.replace(self.settings, num_classes=num_classes)
 
     def freeze(self, up_to: str | None) -> list[str]:
         """Stop training every layer up to and including ``up_to`` (a layer name); train all the others.
@@ -372,20 +417,12 @@ class AlexNet(AlexNetBackbone):
     input_conv_key = "features.conv1.weight"
     intermediate_names = ("norm1", "norm2", "relu3", "relu4", "relu5")
 
-    def __init__(
-        self,
-        num_classes: int = 1000,
-        in_chans: int = 3,
-        drop_rate: float = 0.5,
-        init: str = "paper",
-        alpha_over_n: bool = True,
-        conv1_padding: int = 0,
-    ) -> None:
-        super().__init__(num_classes, in_chans, conv1_padding, init)
-        self.config = dict(
-            num_classes=num_classes, in_chans=in_chans, drop_rate=drop_rate, init=init,
-            alpha_over_n=alpha_over_n, conv1_padding=conv1_padding,
-        )  # fmt: skip
+    def __init__(self, **settings) -> None:
+        """``settings``: fields of :class:`AlexNetConfig` (``num_classes=1000``, ``init="paper"``, ...)."""
+        cfg = make_settings(AlexNetConfig, self.arch, settings)
+        super().__init__(cfg, cfg.conv1_padding)
+        in_chans, num_classes, drop_rate = cfg.in_chans, cfg.num_classes, cfg.drop_rate
+        alpha_over_n, conv1_padding = cfg.alpha_over_n, cfg.conv1_padding
         self.features = nn.Sequential(OrderedDict(
             conv1=nn.Conv2d(in_chans, 96, 11, stride=4, padding=conv1_padding),
             relu1=nn.ReLU(),
@@ -436,17 +473,15 @@ class AlexNetTV(AlexNetBackbone):
     input_conv_key = "features.0.weight"
     intermediate_names = ("relu1", "relu2", "relu3", "relu4", "relu5")
 
-    def __init__(
-        self,
-        num_classes: int = 1000,
-        in_chans: int = 3,
-        drop_rate: float = 0.5,
-        init: str = "torchvision",
-    ) -> None:
-        super().__init__(num_classes, in_chans, conv1_padding=2, init=init)
-        self.config = dict(num_classes=num_classes, in_chans=in_chans, drop_rate=drop_rate, init=init)
+    conv1_padding = 2
+
+    def __init__(self, **settings) -> None:
+        """``settings``: fields of :class:`AlexNetTVConfig` (``num_classes=1000``, ``init="torchvision"``, ...)."""
+        cfg = make_settings(AlexNetTVConfig, self.arch, settings)
+        super().__init__(cfg, self.conv1_padding)
+        in_chans, num_classes, drop_rate = cfg.in_chans, cfg.num_classes, cfg.drop_rate
         self.features = nn.Sequential(
-            nn.Conv2d(in_chans, 64, 11, stride=4, padding=2),
+            nn.Conv2d(in_chans, 64, 11, stride=4, padding=self.conv1_padding),
             nn.ReLU(),
             nn.MaxPool2d(3, stride=2),
             nn.Conv2d(64, 192, 5, padding=2),

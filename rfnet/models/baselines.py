@@ -25,14 +25,17 @@ old behaviour stays one override away: ``rfnet.models.load(folder, unit_power=Fa
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from rfnet.dsp.power import check_iq, to_unit_power
 
+from .config import Configured, InputSpec, check_num_samples, check_sample_rate, make_settings
 from .registry import register_model
 
 
@@ -49,10 +52,63 @@ def check_class_names(classes: Sequence[str]) -> list[str]:
     return names
 
 
-def _check_flag(arch: str, name: str, value: bool) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{arch}: {name} must be True or False, got {value!r}")
-    return value
+@dataclass(frozen=True)
+class RawIQConfig:
+    """Settings of a raw-IQ baseline (the keywords of :class:`VTCNN2` and :class:`RadioMLResNet`).
+
+    classes: the class names, in the order of the logits.
+    num_samples: IQ samples per example (the input is complex64 ``[B, num_samples]``).
+    drop_rate: dropout probability of the hidden layers.
+    unit_power: scale each example to unit average power first (see the module docstring).
+    sample_rate_hz: sample rate of the training data (``None``: unknown), for readers to compare with.
+    """
+
+    classes: tuple[str, ...]
+    num_samples: int
+    drop_rate: float
+    unit_power: bool = True
+    sample_rate_hz: float | None = None
+
+
+@dataclass(frozen=True)
+class VTCNN2Config(RawIQConfig):
+    """:class:`RawIQConfig` with VT-CNN2's defaults: RadioML 2016's 128 samples, the paper's dropout 0.5."""
+
+    num_samples: int = 128
+    drop_rate: float = 0.5
+
+
+@dataclass(frozen=True)
+class RadioMLResNetConfig(RawIQConfig):
+    """:class:`RawIQConfig` with the ResNet's defaults: RadioML 2018's 1024 samples, alpha-dropout 0.3."""
+
+    num_samples: int = 1024
+    drop_rate: float = 0.3
+
+
+class RawIQClassifier(Configured, nn.Module):
+    """What both baselines share: checked settings (``settings``, ``classes``, ``num_samples``, ``unit_power``,
+    ``sample_rate_hz``) and their :class:`~rfnet.models.config.InputSpec`."""
+
+    arch: str
+
+    def __init__(self, config_type: type[RawIQConfig], classes: Sequence[str], settings: dict,
+                 multiple_of: int = 1) -> None:
+        super().__init__()
+        cfg = make_settings(config_type, self.arch, {"classes": classes, **settings})
+        self.classes = check_class_names(cfg.classes)
+        self.num_samples = check_num_samples(self.arch, cfg.num_samples, multiple_of)
+        if not isinstance(cfg.unit_power, bool):
+            raise ValueError(f"{self.arch}: unit_power must be True or False, got {cfg.unit_power!r}")
+        self.unit_power = cfg.unit_power
+        self.sample_rate_hz = check_sample_rate(self.arch, cfg.sample_rate_hz)
+        self.settings = dataclasses.replace(cfg, classes=tuple(self.classes), sample_rate_hz=self.sample_rate_hz)
+
+    @property
+    def input_spec(self) -> InputSpec:
+        """Complex64 IQ ``[B, num_samples]``, exactly that length."""
+        return InputSpec(classes=tuple(self.classes), num_samples=self.num_samples, fixed_length=True,
+                         min_samples=self.num_samples, sample_rate_hz=self.sample_rate_hz)
 
 
 def iq_rows(iq: torch.Tensor, arch: str, num_samples: int, unit_power: bool) -> torch.Tensor:
@@ -73,7 +129,7 @@ def iq_rows(iq: torch.Tensor, arch: str, num_samples: int, unit_power: bool) -> 
 
 
 @register_model("vtcnn2")
-class VTCNN2(nn.Module):
+class VTCNN2(RawIQClassifier):
     """VT-CNN2 of O'Shea, Corgan & Clancy, "Convolutional Radio Modulation Recognition Networks" (2016),
     as the official RadioML 2016 notebook builds it in Keras.
 
@@ -92,9 +148,10 @@ class VTCNN2(nn.Module):
     count, through dense1's width: each padded conv widens the rows by 2, so 128 → 130 → 132. Valid
     convs without the padding (128 → 126 → 124, flatten 9,920) would give 2,666,587.
 
-    ``drop_rate`` is the dropout probability after each of the three hidden layers (0.5 in the paper).
-    ``unit_power``: scale each example to unit average power before the first layer, making the model
-    gain-invariant (module docstring; the notebook feeds 10a's 1/128-scale IQ unscaled).
+    ``settings`` are the fields of :class:`VTCNN2Config`: ``num_samples`` (128), ``drop_rate``, the dropout
+    probability after each of the three hidden layers (0.5 in the paper), ``unit_power``: scale each example to
+    unit average power before the first layer, making the model gain-invariant (module docstring; the
+    notebook feeds 10a's 1/128-scale IQ unscaled), and ``sample_rate_hz``.
     """
 
     arch = "vtcnn2"
@@ -103,16 +160,9 @@ class VTCNN2(nn.Module):
     hidden_units = 256
     padding = (0, 2)  # rows, columns zero-padded on each side before each conv
 
-    def __init__(self, classes: Sequence[str], num_samples: int = 128, drop_rate: float = 0.5,
-                 unit_power: bool = True) -> None:
-        super().__init__()
-        names = check_class_names(classes)
-        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1:
-            raise ValueError(f"vtcnn2: num_samples must be a positive int, got {num_samples!r}")
-        self.classes = names
-        self.num_samples = num_samples
-        self.unit_power = _check_flag(self.arch, "unit_power", unit_power)
-        self.config = dict(classes=names, num_samples=num_samples, drop_rate=drop_rate, unit_power=unit_power)
+    def __init__(self, classes: Sequence[str], **settings) -> None:
+        super().__init__(VTCNN2Config, classes, settings)
+        names, num_samples, drop_rate = self.classes, self.num_samples, self.settings.drop_rate
         # Each conv pads 2 columns per side and its 3-wide kernel takes 2 off: N → N + 2 → N + 4.
         flat_width = self.conv2_filters * (num_samples + 4)
         self.features = nn.Sequential(OrderedDict(
@@ -168,7 +218,7 @@ class ResidualStack(nn.Module):
 
 
 @register_model("radioml_resnet")
-class RadioMLResNet(nn.Module):
+class RadioMLResNet(RawIQClassifier):
     """The ResNet of O'Shea, Roy & Clancy, "Over-the-Air Deep Learning Based Radio Signal
     Classification" (IEEE JSTSP 2018), Table III / Figs. 4-5.
 
@@ -190,10 +240,11 @@ class RadioMLResNet(nn.Module):
     parameters per conv) does not close the gap either. We keep the architecture the table and
     figures describe and report its true count.
 
-    ``num_samples`` must be a multiple of 64 (six halvings); ``drop_rate`` is the alpha-dropout
-    probability (the paper does not give it; 0.3 here). ``unit_power``: scale each example to unit
-    average power before the first layer, making the model gain-invariant (module docstring; RML2018.01A,
-    the paper's data, is already at unit power, so there it changes nothing).
+    ``settings`` are the fields of :class:`RadioMLResNetConfig`: ``num_samples`` (1024) must be a multiple of
+    64 (six halvings); ``drop_rate`` is the alpha-dropout probability (the paper does not give it; 0.3 here);
+    ``unit_power``: scale each example to unit average power before the first layer, making the model
+    gain-invariant (module docstring; RML2018.01A, the paper's data, is already at unit power, so there it
+    changes nothing); ``sample_rate_hz``.
     """
 
     arch = "radioml_resnet"
@@ -202,19 +253,10 @@ class RadioMLResNet(nn.Module):
     kernel_size = 3
     hidden_units = 128
 
-    def __init__(self, classes: Sequence[str], num_samples: int = 1024, drop_rate: float = 0.3,
-                 unit_power: bool = True) -> None:
-        super().__init__()
-        names = check_class_names(classes)
-        step = 2**self.num_stacks
-        if isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < step \
-                or num_samples % step:
-            raise ValueError(f"radioml_resnet: num_samples must be a positive multiple of {step} "
-                             f"({self.num_stacks} max-pools of 2), got {num_samples!r}")
-        self.classes = names
-        self.num_samples = num_samples
-        self.unit_power = _check_flag(self.arch, "unit_power", unit_power)
-        self.config = dict(classes=names, num_samples=num_samples, drop_rate=drop_rate, unit_power=unit_power)
+    def __init__(self, classes: Sequence[str], **settings) -> None:
+        step = 2**self.num_stacks  # six max-pools of 2
+        super().__init__(RadioMLResNetConfig, classes, settings, multiple_of=step)
+        names, num_samples, drop_rate = self.classes, self.num_samples, self.settings.drop_rate
         self.stacks = nn.Sequential(*(
             ResidualStack(2 if i == 0 else self.filters, self.filters, self.kernel_size)
             for i in range(self.num_stacks)

@@ -2,49 +2,92 @@
 saveable module.
 
 >>> from rfnet.models import SpectrogramClassifier, save, load
->>> model = SpectrogramClassifier(["BPSK", "QPSK"], {"image_size": [67, 67]}, backbone="alexnet_tv")
+>>> model = SpectrogramClassifier(["BPSK", "QPSK"], {"image_size": [67, 67]}, backbone="alexnet_tv",
+...                               num_samples=128)
 >>> logits = model(iq)                     # iq: complex64 [B, N] → float32 [B, 2]
->>> save(model, "run/best"); model = load("run/best")   # classes and front end come back too
+>>> save(model, "run/best"); model = load("run/best")   # classes, front end and input length come back too
+>>> model.input_spec.num_samples           # 128: what it takes, asked of the model, never guessed
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
 from rfnet.dsp.power import check_iq
-from rfnet.dsp.spectrogram import Spectrogram, SpectrogramConfig
+from rfnet.dsp.spectrogram import DEFAULTS_BY_LENGTH, Spectrogram, SpectrogramConfig
 
 from .alexnet import AlexNetBackbone
 from .baselines import check_class_names
+from .config import Configured, InputSpec, check_num_samples, check_sample_rate
 from .registry import create_model, register_model
+
+DEFAULT_NUM_SAMPLES = 128
+"""Samples per example of a classifier built without a front end or a length: RadioML 2016's."""
 
 GROUP_ALIASES = {"features": 0, "classifier": None, "head": -1}
 """Layer-group names ``param_groups`` accepts besides layer names: the first feature layer, the first
 classifier layer and the last layer (fc8)."""
 
 
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """What rebuilds a :class:`SpectrogramClassifier` (``model.settings``; its JSON form is ``config.json``'s
+    ``config``): the constructor's keywords, resolved.
+
+    classes: class names in logit order. frontend: the front end's settings. backbone: the backbone's
+    registered name; backbone_config: its settings (JSON form). num_samples: IQ samples per example it is
+    built and trained for. sample_rate_hz: sample rate of the training data (``None``: unknown).
+    """
+
+    classes: tuple[str, ...]
+    frontend: SpectrogramConfig
+    backbone: str
+    backbone_config: dict
+    num_samples: int
+    sample_rate_hz: float | None
+
+
+def length_for_frontend(front: SpectrogramConfig) -> int:
+    """Samples per example of a classifier given a front end but no length (and of a ``config.json`` saved
+    before ``num_samples`` was recorded): the length whose default front end
+    (:data:`~rfnet.dsp.spectrogram.DEFAULTS_BY_LENGTH`) has this ``n_fft``, 128 for 16 and 1024 for 64.
+    Any other ``n_fft`` is a ``ValueError`` asking for ``num_samples``."""
+    lengths = [length for length, fields in DEFAULTS_BY_LENGTH.items() if fields["n_fft"] == front.n_fft]
+    if len(lengths) != 1:
+        raise ValueError(f"spectrogram_classifier: give num_samples; a front end with n_fft={front.n_fft} "
+                         "is not one of the defaults it could be read from "
+                         f"({ {length: fields['n_fft'] for length, fields in DEFAULTS_BY_LENGTH.items()} })")
+    return lengths[0]
+
+
 @register_model("spectrogram_classifier")
-class SpectrogramClassifier(nn.Module):
+class SpectrogramClassifier(Configured, nn.Module):
     """Front end (:class:`~rfnet.dsp.spectrogram.Spectrogram`) + AlexNet backbone + head (its fc8, sized to
     ``len(classes)``): complex64 IQ ``[B, N]`` → logits float32 ``[B, len(classes)]``.
 
     classes: the class names, in the order of the logits (and of the integer labels it was trained on).
-    frontend: :class:`SpectrogramConfig` fields as a dict (or a ``SpectrogramConfig``); ``None`` takes
-        the config's defaults. Set ``imagenet_normalize=True`` for an ImageNet-trained backbone.
+    frontend: :class:`SpectrogramConfig` fields as a dict (over the config's defaults) or a
+        ``SpectrogramConfig``; ``None``: ``SpectrogramConfig.for_length(num_samples)``. Set
+        ``imagenet_normalize=True`` for an ImageNet-trained backbone.
     backbone: a registered AlexNet name (``"alexnet"``, ``"alexnet_tv"``) or an AlexNet backbone module
         to use as it is (see :meth:`from_backbone`, which also resets its fc8).
     backbone_config: keyword arguments of the backbone (``drop_rate``, ``init``, ...); ``num_classes`` is
         ``len(classes)`` and ``in_chans`` the front end's ``channels``, and a contradicting value is an
         error.
+    num_samples: IQ samples per example it is built and trained for (any length from ``n_fft`` up goes
+        through; this is the length readers such as ``rfnet classify`` cut windows to). ``None``:
+        :data:`DEFAULT_NUM_SAMPLES` without a front end, else :func:`length_for_frontend`.
+    sample_rate_hz: sample rate of the training data, or ``None`` where it is unknown.
 
     The front end has no learnt state, so the saved weights are the backbone's; ``config`` (classes,
-    front end, backbone name and config) rebuilds the whole model with :func:`rfnet.models.load`.
-    Raises ``ValueError`` when the front end's images cannot go through the backbone (channels or size).
+    front end, backbone name and config, input length and sample rate) rebuilds the whole model with
+    :func:`rfnet.models.load`, and ``input_spec`` says what it takes. Raises ``ValueError`` when the front
+    end's images cannot go through the backbone (channels or size).
     """
 
     arch = "spectrogram_classifier"
@@ -55,14 +98,19 @@ class SpectrogramClassifier(nn.Module):
         frontend: Mapping | SpectrogramConfig | None = None,
         backbone: str | AlexNetBackbone = "alexnet",
         backbone_config: Mapping | None = None,
+        num_samples: int | None = None,
+        sample_rate_hz: float | None = None,
     ) -> None:
         super().__init__()
         names = check_class_names(classes)
-        if isinstance(frontend, SpectrogramConfig):
+        if frontend is None:
+            num_samples = DEFAULT_NUM_SAMPLES if num_samples is None else num_samples
+            front = SpectrogramConfig.for_length(check_num_samples(self.arch, num_samples))
+        elif isinstance(frontend, SpectrogramConfig):
             front = frontend
-        elif frontend is None or isinstance(frontend, Mapping):
+        elif isinstance(frontend, Mapping):
             try:
-                front = SpectrogramConfig(**(frontend or {}))
+                front = SpectrogramConfig(**frontend)
             except TypeError as err:
                 raise ValueError(f"frontend: not SpectrogramConfig fields ({err})") from None
         else:
@@ -87,8 +135,14 @@ class SpectrogramClassifier(nn.Module):
         else:
             raise ValueError("backbone must be a model name or an AlexNet backbone, "
                              f"got {type(backbone).__name__}")
+        num_samples = check_num_samples(self.arch, length_for_frontend(front) if num_samples is None else num_samples)
+        if num_samples < front.n_fft:
+            raise ValueError(f"{self.arch}: num_samples={num_samples} is shorter than the front end's STFT window "
+                             f"(n_fft={front.n_fft})")
         self._check_fit(names, front, net)
         self.classes = names
+        self.num_samples = num_samples
+        self.sample_rate_hz = check_sample_rate(self.arch, sample_rate_hz)
         self.frontend = Spectrogram(front)
         self.backbone = net
         self.input_conv_key = f"backbone.{net.input_conv_key}"
@@ -105,13 +159,22 @@ class SpectrogramClassifier(nn.Module):
                              f"minimum input of {net.min_input_size}x{net.min_input_size} pixels")
 
     @property
-    def config(self) -> dict:
-        """JSON-able keyword arguments that rebuild this model (class names included)."""
-        front = asdict(self.frontend.config)
-        if front["image_size"] is not None:
-            front["image_size"] = list(front["image_size"])
-        return dict(classes=list(self.classes), frontend=front, backbone=self.backbone.arch,
-                    backbone_config=dict(self.backbone.config))
+    def settings(self) -> ClassifierConfig:
+        """The keywords that rebuild this model, resolved (the backbone's as they are now: its head may
+        have been reset)."""
+        return ClassifierConfig(tuple(self.classes), self.frontend.config, self.backbone.arch,
+                                self.backbone.config, self.num_samples, self.sample_rate_hz)
+
+    @property
+    def input_spec(self) -> InputSpec:
+        """Complex64 IQ ``[B, num_samples]`` (any length from ``n_fft`` up goes through), the front end's image
+        and the backbone's native and smallest sizes."""
+        front = self.frontend.config
+        return InputSpec(classes=tuple(self.classes), num_samples=self.num_samples, fixed_length=False,
+                         min_samples=front.n_fft, sample_rate_hz=self.sample_rate_hz, image_size=front.image_size,
+                         channel_mapping=front.channel_mapping,
+                         native_image_size=self.backbone.native_input_size,
+                         min_image_size=self.backbone.min_input_size)
 
     @classmethod
     def from_backbone(
@@ -119,19 +182,22 @@ class SpectrogramClassifier(nn.Module):
         backbone: AlexNetBackbone,
         classes: Sequence[str],
         frontend: Mapping | SpectrogramConfig | None = None,
+        num_samples: int | None = None,
+        sample_rate_hz: float | None = None,
     ) -> "SpectrogramClassifier":
         """Wrap a trained AlexNet backbone (e.g. ``rfnet.models.load("imagenet_run/best")``) for fine-tuning.
 
         ``backbone`` is copied (the caller's model is not changed) and the copy's fc8 replaced by a fresh
         layer with ``len(classes)`` outputs. Its ``in_chans`` must equal the front end's ``channels``.
-        For an ImageNet-trained backbone pass ``frontend={..., "imagenet_normalize": True}``.
+        For an ImageNet-trained backbone pass ``frontend={..., "imagenet_normalize": True}``. The other
+        arguments are the constructor's.
         """
         if not isinstance(backbone, AlexNetBackbone):
             raise ValueError(f"from_backbone needs an AlexNet backbone, got {type(backbone).__name__}")
         names = check_class_names(classes)
         net = copy.deepcopy(backbone)
         net.reset_classifier(len(names))
-        return cls(names, frontend, backbone=net)
+        return cls(names, frontend, backbone=net, num_samples=num_samples, sample_rate_hz=sample_rate_hz)
 
     def forward(self, iq: torch.Tensor) -> torch.Tensor:
         """Complex64 IQ ``[B, N]`` → logits float32 ``[B, len(classes)]``."""

@@ -14,13 +14,17 @@ and :meth:`to_single` convert between the forms.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import torch
 import torch.fx
 from torch import nn
 
-from .alexnet import CONV_LAYERS, FC_LAYERS, POOLED_SIZE, AlexNet, check_images, init_layer, min_input_size
+from .alexnet import (
+    CONV_LAYERS, FC_LAYERS, POOLED_SIZE, AlexNet, AlexNetConfig, check_images, init_layer, min_input_size,
+)
+from .config import Configured, make_settings
 from .layers import TowerLocalResponseNorm, folded_pool_linear, pool_fold_pays_for
 
 LAYERS = CONV_LAYERS + FC_LAYERS
@@ -78,48 +82,40 @@ class AlexNetTower(nn.Module):
         return self.dropout(self.relu(units))
 
 
-class TwoTowerAlexNet(nn.Module):
+class TwoTowerAlexNet(Configured, nn.Module):
     """AlexNet split over two devices as in the paper; the same function as the grouped ``AlexNet``.
 
     ``devices`` may be two GPUs, one GPU twice, a GPU and the CPU, or ``("cpu", "cpu")``. Tower ``i``'s
     parameters live on ``devices[i]``; do not call ``.to()`` on the whole model, which would gather them.
     Input: float ``[B, in_chans, H, W]`` on any device; output: logits ``[B, num_classes]`` on ``devices[0]``.
-    Other arguments as :class:`~rfnet.models.alexnet.AlexNet`. Traces with ``torch.fx`` as ``AlexNet`` does
-    (the traced graph keeps fc6 unfolded).
+    ``settings``: the fields of :class:`~rfnet.models.alexnet.AlexNetConfig`, as :class:`AlexNet` takes them,
+    so :meth:`from_single` and :meth:`to_single` carry them over whole. Traces with ``torch.fx`` as ``AlexNet``
+    does (the traced graph keeps fc6 unfolded).
     """
 
     arch = "alexnet_two_tower"
 
-    def __init__(
-        self,
-        num_classes: int = 1000,
-        in_chans: int = 3,
-        drop_rate: float = 0.5,
-        init: str = "paper",
-        alpha_over_n: bool = True,
-        conv1_padding: int = 0,
-        devices: Sequence[str | torch.device] = ("cpu", "cpu"),
-    ) -> None:
+    def __init__(self, devices: Sequence[str | torch.device] = ("cpu", "cpu"), **settings) -> None:
         super().__init__()
+        cfg = make_settings(AlexNetConfig, self.arch, settings)
         if len(devices) != 2:
             raise ValueError(f"TwoTowerAlexNet needs exactly two devices, got {list(devices)}")
-        if num_classes < 2:
-            raise ValueError(f"TwoTowerAlexNet splits fc8 over two towers: need num_classes >= 2, got {num_classes}")
-        self.config = dict(
-            num_classes=num_classes, in_chans=in_chans, drop_rate=drop_rate, init=init,
-            alpha_over_n=alpha_over_n, conv1_padding=conv1_padding,
-        )  # fmt: skip
-        self.num_classes = num_classes
-        self.in_chans = in_chans
-        self.min_input_size = min_input_size(conv1_padding)
+        if cfg.num_classes < 2:
+            raise ValueError(f"TwoTowerAlexNet splits fc8 over two towers: need num_classes >= 2, "
+                             f"got {cfg.num_classes}")
+        self.settings = cfg
+        self.num_classes = cfg.num_classes
+        self.in_chans = cfg.in_chans
+        self.min_input_size = min_input_size(cfg.conv1_padding)
         self.devices = tuple(torch.device(d) for d in devices)
-        fc8_split = (num_classes - num_classes // 2, num_classes // 2)
+        fc8_split = (cfg.num_classes - cfg.num_classes // 2, cfg.num_classes // 2)
         self.towers = nn.ModuleList(
-            AlexNetTower(in_chans, units, drop_rate, alpha_over_n, conv1_padding) for units in fc8_split
+            AlexNetTower(cfg.in_chans, units, cfg.drop_rate, cfg.alpha_over_n, cfg.conv1_padding)
+            for units in fc8_split
         )
         for tower in self.towers:
             for name in LAYERS:
-                init_layer(name, getattr(tower, name), init)
+                init_layer(name, getattr(tower, name), cfg.init)
         for tower, device in zip(self.towers, self.devices):
             tower.to(device)
 
@@ -145,7 +141,7 @@ class TwoTowerAlexNet(nn.Module):
         """Split a grouped single-device :class:`AlexNet` over ``devices``, weights included."""
         if not isinstance(model, AlexNet):
             raise TypeError(f"from_single needs the paper AlexNet ('alexnet'), got {type(model).__name__}")
-        split = cls(**model.config, devices=devices)
+        split = cls(devices, **dataclasses.asdict(model.settings))
         single_layers = dict(model.stages())
         with torch.no_grad():
             for name in LAYERS:
@@ -160,7 +156,7 @@ class TwoTowerAlexNet(nn.Module):
     def to_single(self, device: str | torch.device | None = None) -> AlexNet:
         """The grouped single-device :class:`AlexNet` with these weights, on ``device`` (default ``devices[0]``)."""
         device = self.devices[0] if device is None else torch.device(device)
-        model = AlexNet(**self.config).to(device)
+        model = AlexNet(**dataclasses.asdict(self.settings)).to(device)
         single_layers = dict(model.stages())
         with torch.no_grad():
             for name in LAYERS:
