@@ -5,14 +5,18 @@
 >>> stream.samples.shape, stream.samples.dtype       # (torch.Size([N]), torch.complex64)
 
 ``.npy`` files may hold complex samples (``[N]`` or ``[1, N]``) or real I/Q pairs (``[N, 2]``, I then Q,
-as RadioML 2018 stores a row; or ``[2, N]``, an I row and a Q row, as RadioML 2016 does). They are read
-with ``allow_pickle=False``, so an object array cannot run code. Anything else — another shape or
-dtype, NaN or infinite samples, a file that is not what its suffix says — is one ``ValueError`` naming
-the file and the problem.
+as RadioML 2018 stores a row; or ``[2, N]``, an I row and a Q row, as RadioML 2016 does). Integer pairs
+are fixed point: int8/16/32 scaled by ``2**-(bits - 1)``, uint8/16/32 offset binary, as SigMF's ci/cu
+types (:func:`rfnet.data.iq.iq_values_to_float32`); 64-bit integers are refused. The header is checked
+against the file's size before anything is allocated, and the file is read with ``allow_pickle=False``,
+so an object array cannot run code. Anything else — another shape or dtype, NaN or infinite samples,
+values beyond float32's range, a header that declares more bytes than the file holds, a file that is
+not what its suffix says — is one ``ValueError`` naming the file and the problem.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +25,7 @@ from tokenize import TokenError
 import numpy as np
 import torch
 
-from rfnet.data.iq import channels_first_to_complex, channels_last_to_complex
+from rfnet.data.iq import channels_first_to_complex, channels_last_to_complex, iq_values_to_float32
 from rfnet.data.sigmf_io import open_sigmf
 
 __all__ = ["IQStream", "SIGMF_SUFFIXES", "read_iq_file"]
@@ -40,15 +44,38 @@ class IQStream:
     path: Path
 
 
-def _npy_samples(path: Path) -> torch.Tensor:
+def _check_npy_header(path: Path) -> None:
+    """Refuse a ``.npy`` whose header is unreadable, declares objects, or declares more (or fewer) bytes
+    than the file holds after it, before anything is allocated."""
     with open(path, "rb") as file:
         if file.read(len(NPY_MAGIC)) != NPY_MAGIC:
             raise ValueError(f"{path}: not a .npy file (no NumPy array header)")
+        file.seek(0)
+        try:
+            version = np.lib.format.read_magic(file)
+            read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                           (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+            if read_header is None:
+                raise ValueError(f"format version {version[0]}.{version[1]} is not supported; save with "
+                                 "numpy.save (version 1.0)")
+            shape, _, dtype = read_header(file)
+        except (ValueError, OSError, EOFError, SyntaxError, TokenError) as err:  # cut short, unparsable
+            raise ValueError(f"{path}: not a readable .npy file ({type(err).__name__}: {err})") from None
+        header_bytes = file.tell()
+    if dtype.hasobject:
+        raise ValueError(f"{path}: not a plain NumPy array file (it holds Python objects, dtype {dtype})")
+    declared = math.prod(shape) * dtype.itemsize
+    held = path.stat().st_size - header_bytes
+    if declared != held:
+        raise ValueError(f"{path}: its header declares a {dtype} array of shape {shape} ({declared} bytes) "
+                         f"but {held} bytes follow it (truncated or altered file)")
+
+
+def _npy_samples(path: Path) -> torch.Tensor:
+    _check_npy_header(path)
     try:
         array = np.load(path, allow_pickle=False)
-    except ValueError as err:  # object arrays (pickles), bad headers
-        raise ValueError(f"{path}: not a plain NumPy array file ({err})") from None
-    except (OSError, EOFError, SyntaxError, TokenError) as err:  # cut short, a header that does not parse
+    except (ValueError, OSError, EOFError) as err:  # the file changed under us, or a read failed
         raise ValueError(f"{path}: not a readable .npy file ({type(err).__name__}: {err})") from None
     shape = array.shape
     expected = "complex IQ as [N] or [1, N], or real I/Q pairs as [N, 2] or [2, N]"
@@ -57,16 +84,15 @@ def _npy_samples(path: Path) -> torch.Tensor:
             array = array[0]
         if array.ndim != 1:
             raise ValueError(f"{path}: complex array of shape {shape}; expected {expected}")
-        samples = torch.from_numpy(np.ascontiguousarray(array, dtype=np.complex64))
+        pairs = np.ascontiguousarray(array).view(array.real.dtype).reshape(-1, 2)
+        samples = channels_last_to_complex(iq_values_to_float32(pairs, f"{path}: the array"))
     elif array.dtype.kind in "fiu" and array.ndim == 2 and 2 in shape:
-        real = array.astype(np.float32)
+        real = iq_values_to_float32(array, f"{path}: the array")
         samples = channels_last_to_complex(real) if shape[1] == 2 else channels_first_to_complex(real[None])[0]
     else:
         raise ValueError(f"{path}: {array.dtype} array of shape {shape}; expected {expected}")
     if samples.numel() == 0:
         raise ValueError(f"{path}: holds no samples")
-    if not bool(torch.isfinite(torch.view_as_real(samples)).all()):
-        raise ValueError(f"{path}: holds NaN or infinite samples")
     return samples
 
 
