@@ -45,18 +45,19 @@ def add_parser(commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rfnet.bench.store import MODES, default_store_path
+
+    out = args.out or str(default_store_path())
+    check_output_file(out)
     from tqdm import tqdm
 
     from rfnet.bench.job import BenchJob, bench, format_table
     from rfnet.bench.modes import check_modes
-    from rfnet.bench.store import MODES, default_store_path
 
     if args.modes == ("all",):
         args.modes = MODES
     if args.modes is not None:
         check_modes(args.modes)
-    out = args.out or str(default_store_path())
-    check_output_file(out)
     job = job_from_args(BenchJob, args, out=out)
     with tqdm(desc="bench", unit="point", disable=args.quiet, leave=False) as bar:
 

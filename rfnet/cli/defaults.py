@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import ast
 import functools
+import types
 from pathlib import Path
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
@@ -40,24 +41,25 @@ def source_defaults(ref: str) -> dict[str, object]:
 
     Returns:
         field or parameter name → default value, for those that have one that can be read: a literal, a
-        module constant (also one imported from another ``rfnet`` module) or an expression of them with
-        ``tuple``, ``float``, ``int`` and ``range``.
+        module constant or another class's field default (also imported from another ``rfnet`` module), or
+        an expression of them with ``tuple``, ``float``, ``int`` and ``range``.
     """
     module, name = ref.split(":")
-    tree = _parse(module)
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == name:
-            pairs = [(item.target.id, item.value) for item in node.body
-                     if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name) and item.value]
-            break
-        if isinstance(node, ast.FunctionDef) and node.name == name:
-            positional = node.args.posonlyargs + node.args.args
-            pairs = list(zip([a.arg for a in positional[len(positional) - len(node.args.defaults):]],
-                             node.args.defaults))
-            pairs += [(a.arg, d) for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults) if d is not None]
-            break
+    for node in _parse(module).body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)) and node.name == name:
+            return _defaults(module, node)
+    raise LookupError(f"{ref}: no class or function {name} in {source_path(module)}")
+
+
+def _defaults(module: str, node: ast.ClassDef | ast.FunctionDef) -> dict[str, object]:
+    """Field defaults of a (data)class, or parameter defaults of a function, that can be read."""
+    if isinstance(node, ast.ClassDef):
+        pairs = [(item.target.id, item.value) for item in node.body
+                 if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name) and item.value]
     else:
-        raise LookupError(f"{ref}: no class or function {name} in {source_path(module)}")
+        positional = node.args.posonlyargs + node.args.args
+        pairs = list(zip([a.arg for a in positional[len(positional) - len(node.args.defaults):]], node.args.defaults))
+        pairs += [(a.arg, d) for a, d in zip(node.args.kwonlyargs, node.args.kw_defaults) if d is not None]
     defaults = {}
     for field, expression in pairs:
         try:
@@ -83,8 +85,11 @@ def _value(module: str, expression: ast.expr) -> object:
 
 
 def _constant(module: str, name: str) -> object:
-    """A module-level ``NAME = ...`` of ``module``, or one it imports with ``from rfnet... import NAME``."""
+    """A module-level ``NAME = ...`` of ``module``, or one it imports with ``from rfnet... import NAME``; a
+    class stands for its fields' defaults (so ``PGD.steps`` reads ``steps: int = 10`` of ``class PGD``)."""
     for node in _parse(module).body:
+        if isinstance(node, ast.ClassDef) and node.name == name:
+            return types.SimpleNamespace(**_defaults(module, node))
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
             return _value(module, node.value)
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == name:

@@ -9,6 +9,9 @@ from .options import (DATA_HELP, add_data_selection, add_deprecated_spelling, ad
                       add_seed, interrupted_run, job_from_args, non_negative_float, positive_float, positive_int,
                       snr_range)
 
+JOB = "rfnet.jobs.finetune:FinetuneJob"
+"""The job this sub-command fills; its fields' defaults are the options' defaults."""
+
 ARCHITECTURES = ("alexnet", "alexnet_tv", "vtcnn2", "radioml_resnet")
 """``--arch`` choices: ``rfnet.jobs.finetune.MODELS``, restated so that building the parser imports no job."""
 
@@ -18,7 +21,7 @@ class RecipeDefaultsHelpFormatter(DefaultsHelpFormatter):
     (--lr, --weight-decay, --batch-size, --epochs), read from :data:`rfnet.jobs.recipes.RECIPES` only when
     help is shown, so that building the parser (every ``rfnet`` call) does not import the jobs."""
 
-    job = "rfnet.jobs.finetune:FinetuneJob"
+    job = JOB
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
         from rfnet.jobs.recipes import RECIPE_OPTIONS, RECIPES

@@ -26,10 +26,12 @@ from tqdm.auto import tqdm
 
 from rfnet import __version__
 from rfnet.data import stratified_split
-from rfnet.jobs.datasets import DataSpec, LabelledData, open_data
+from rfnet.jobs.datasets import DataSpec, LabelledData
 from rfnet.jobs.evaluate import model_name
-from rfnet.models import check_classes, load, read_config
+from rfnet.jobs.run_folder import RunRecord, open_in_class_order, open_model
+from rfnet.models import check_classes
 from rfnet.robustness import checks
+from rfnet.robustness.apgd import APGD
 from rfnet.robustness.attacks import PGD
 from rfnet.robustness.registry import JSR_ATTACKS, PER_INPUT_ATTACKS, build_attack, check_attack_names
 from rfnet.robustness.report import write_report
@@ -79,11 +81,11 @@ class RobustnessJob:
     window_samples: int | None = None
     max_examples: int | None = 500
     batch_size: int = 128
-    pgd_steps: int = 10
-    pgd_restarts: int = 1
-    pgd_step_size: float | None = None
-    pgd_schedule: str = "constant"
-    apgd_steps: int = 20
+    pgd_steps: int = PGD.steps
+    pgd_restarts: int = PGD.restarts
+    pgd_step_size: float | None = PGD.step_size
+    pgd_schedule: str = PGD.schedule
+    apgd_steps: int = APGD.steps
     uap_psr_db: float = -10.0
     uap_epochs: int = 5
     uap_examples: int | None = 2000
@@ -96,10 +98,12 @@ class RobustnessJob:
 
 @dataclass
 class LoadedModel:
+    """A model of the report: its (unique) name, saved model folder, the model and its run's record."""
+
     name: str
-    path: Path  # the saved model folder
+    path: Path
     model: nn.Module
-    run_record: tuple[dict, dict] | None
+    run_record: RunRecord | None
 
 
 def robustness(job: RobustnessJob) -> dict:
@@ -115,7 +119,8 @@ def robustness(job: RobustnessJob) -> dict:
         except ValueError as err:
             raise ValueError(f"--model {loaded.path} and --data {data.source}: {err}") from None
     surrogate = _load_surrogate(job, data, device) if "transfer" in attacks else None
-    craft_idx, test_idx = _craft_and_test(job, data, models[0].run_record)
+    run_splits = models[0].run_record.splits_of(data) if models[0].run_record else None
+    craft_idx, test_idx = _craft_and_test(job, data, run_splits)
     iq, labels, snrs = _tensors(data, test_idx, device)
     craft_iq, craft_labels, _ = _tensors(data, craft_idx, device) if "uap" in attacks else (None, None, None)
 
@@ -154,7 +159,7 @@ def robustness(job: RobustnessJob) -> dict:
                  "craft_examples": len(craft_idx) if "uap" in attacks else 0,
                  "snr_range": list(job.snr_range) if job.snr_range else None,
                  "snrs": sorted({float(s) for s in snrs.tolist() if not math.isnan(s)}),
-                 "split": "run test split" if _is_run_data(data, models[0].run_record) else
+                 "split": "run test split" if run_splits is not None else
                  f"{1 - CRAFT_FRACTION:.0%} of the data (stratified, seed {job.seed})"},
         "budgets": {"psr_db": list(job.psr_db), "jsr_db": list(job.jsr_db)},
         "attacks": list(attacks),
@@ -235,21 +240,11 @@ def _check_job(job: RobustnessJob) -> tuple[str, ...]:
     return attacks
 
 
-def _load_model(folder: str, device: torch.device) -> LoadedModel:
-    from rfnet.jobs.finetune import read_run_record
-
-    path = Path(folder)
-    if not path.is_dir():
-        raise FileNotFoundError(f"--model {path}: no such folder")
-    record = None
-    if (path / "best").is_dir() and not (path / "config.json").exists():
-        record, path = read_run_record(path), path / "best"
-    elif path.name == "best":
-        record = read_run_record(path.parent)
-    read_config(path)  # FileNotFoundError naming the folder when it is not a saved model
-    model = load(path).to(device).eval()
-    name = path.parent.name if path.name == "best" else path.name
-    return LoadedModel(name, path, model, record)
+def _load_model(folder: str, device: torch.device, option: str = "--model") -> LoadedModel:
+    opened = open_model(folder, device, option)
+    for note in opened.notes:
+        print(f"note: {note}")
+    return LoadedModel(opened.name, opened.folder, opened.model, opened.run)
 
 
 def _name_uniquely(models: list[LoadedModel]) -> None:
@@ -261,31 +256,24 @@ def _name_uniquely(models: list[LoadedModel]) -> None:
 
 
 def _open_data(job: RobustnessJob, models: list[LoadedModel]) -> LabelledData:
-    record = models[0].run_record
-    spec_text = job.data or (record[0]["data_source"] if record else None)
+    first = models[0]
+    spec_text = job.data or (first.run_record.data_source if first.run_record else None)
     if spec_text is None:
-        raise ValueError(f"--model {models[0].path}: not a finetune run folder, so give --data")
-    window = job.window_samples or (record[0]["num_samples"] if record else None) or 128
+        raise ValueError(f"--model {first.path}: not a finetune run folder, so give --data")
+    window = job.window_samples or first.model.input_spec.num_samples
     # The SNR range is applied to the split indices (_craft_and_test), not here, so that a run's own data
     # keeps its split: the attacked examples are then never ones the model was trained on.
     spec = DataSpec(spec_text, classes=job.classes, window_samples=window, per_class_snr=job.per_class_snr,
                     seed=job.seed)
-    data = open_data(spec, Path(job.out))
-    model_classes = list(getattr(models[0].model, "classes", []) or [])
-    if job.classes is None and sorted(data.classes) == sorted(model_classes) and list(data.classes) != model_classes:
-        data = open_data(dataclasses.replace(spec, classes=tuple(model_classes)), Path(job.out))
-    return data
+    return open_in_class_order(spec, first.model.classes, Path(job.out))
 
 
-def _is_run_data(data: LabelledData, record) -> bool:
-    return (record is not None and record[0]["data_source"] == data.source
-            and record[0]["num_examples"] == len(data) and record[0]["classes"] == list(data.classes))
-
-
-def _craft_and_test(job: RobustnessJob, data: LabelledData, record) -> tuple[np.ndarray, np.ndarray]:
-    """Indices crafting the universal perturbation and indices attacked (at most ``max_examples``)."""
-    if _is_run_data(data, record):
-        craft, test = record[1]["train"], record[1]["test"]
+def _craft_and_test(job: RobustnessJob, data: LabelledData,
+                    run_splits: dict[str, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Indices crafting the universal perturbation and indices attacked (at most ``max_examples``): the run's
+    training and test splits when ``data`` is its own (``run_splits``), else a stratified split of ``data``."""
+    if run_splits is not None:
+        craft, test = run_splits["train"], run_splits["test"]
     else:
         craft, test = data.split(job.seed, (CRAFT_FRACTION, 1 - CRAFT_FRACTION))
     if job.snr_range is not None:
@@ -315,7 +303,7 @@ def _tensors(data: LabelledData, indices: np.ndarray, device: torch.device):
 
 
 def _load_surrogate(job: RobustnessJob, data: LabelledData, device: torch.device) -> LoadedModel:
-    surrogate = _load_model(job.surrogate, device)
+    surrogate = _load_model(job.surrogate, device, "--surrogate")
     try:
         check_classes(surrogate.model, data.classes)
     except ValueError as err:

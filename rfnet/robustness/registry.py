@@ -28,8 +28,9 @@ def check_attack_names(names) -> tuple[str, ...]:
     return names
 
 
-def build_attack(name: str, *, pgd_steps: int = 10, pgd_restarts: int = 1, pgd_step_size: float | None = None,
-                 pgd_schedule: str = "constant", apgd_steps: int = 20):
+def build_attack(name: str, *, pgd_steps: int = PGD.steps, pgd_restarts: int = PGD.restarts,
+                 pgd_step_size: float | None = PGD.step_size, pgd_schedule: str = PGD.schedule,
+                 apgd_steps: int = APGD.steps):
     """The attack object for a per-input attack, noise or jammer ``name`` (uap and transfer need
     :func:`rfnet.robustness.universal.craft_universal` / :class:`rfnet.robustness.transfer.Transfer`)."""
     check_attack_names([name])
