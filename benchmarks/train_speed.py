@@ -1,7 +1,7 @@
 """Training speed of ``rfnet finetune``'s AlexNet on the CPU, before and after this round's changes, in a plain
 PyTorch loop and in rfnet's Trainer, side by side in one run.
 
-The model is the one ``rfnet finetune --model alexnet`` trains: :class:`~rfnet.models.SpectrogramClassifier`
+The model is the one ``rfnet finetune --arch alexnet`` trains: :class:`~rfnet.models.SpectrogramClassifier`
 (front end for 128-sample IQ, 67x67 images, paper AlexNet, He initialisation, 11 classes), on
 RadioML-2016-style IQ from rfnet's synthetic generator, with the AlexNet recipe's AdamW, learning rate,
 weight decay, batch size and parameter groups. Every run starts from the same weights and trains on the
