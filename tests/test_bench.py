@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from rfnet.bench.flops import count_flops
-from rfnet.bench.job import BenchJob, bench
+from rfnet.jobs.bench import BenchJob, bench
 from rfnet.bench.modes import prepare, skip_reason
 from rfnet.bench.store import Evaluation, Measurement, ResultsStore, default_store_path
 from rfnet.bench.timing import MIN_REPEATS, time_calls
@@ -127,7 +127,7 @@ def vtcnn2_run(tmp_path_factory):
 
 
 def bench_cli(*args: str) -> list[str]:
-    return ["bench", "--warmup", "1", "--repeats", "5", "--budget", "0.05", "--quiet", *args]
+    return ["bench", "--device", "cpu", "--warmup", "1", "--repeats", "5", "--budget", "0.05", "--quiet", *args]
 
 
 def test_rfnet_bench_appends_plausible_rows_and_the_run_accuracy_and_keeps_history(vtcnn2_run, tmp_path, capsys):
