@@ -1,4 +1,4 @@
-"""How each ``rfnet finetune --model`` trains when the user does not say: one :class:`TrainingRecipe` per
+"""How each ``rfnet finetune --arch`` trains when the user does not say: one :class:`TrainingRecipe` per
 model, as data, with its source.
 
     from rfnet.jobs.recipes import RECIPES
@@ -73,7 +73,7 @@ RECIPES: dict[str, TrainingRecipe] = {
     "vtcnn2": VTCNN2_NOTEBOOK,
     "radioml_resnet": RADIOML_RESNET_2018,
 }
-"""``rfnet finetune --model`` name → its recipe. A saved AlexNet backbone or spectrogram classifier given
+"""``rfnet finetune --arch`` name → its recipe. A saved AlexNet backbone or spectrogram classifier given
 as ``--backbone`` trains with AlexNet's, a saved baseline with its own."""
 
 RECIPE_OPTIONS = ("lr", "weight_decay", "batch_size", "epochs")
