@@ -213,3 +213,30 @@ def test_decoding_on_the_device_trains_on_the_same_images(folder, reference, tmp
     assert_same_weights(out, reference, exact=False)
     assert json.loads((out / "summary.json").read_text())["errors"] == \
         json.loads((reference / "summary.json").read_text())["errors"]
+
+
+@pytest.mark.slow
+def test_the_dali_pipeline_trains_on_the_same_images(folder, reference, tmp_path):
+    """--pipeline dali (DALI's CPU backend here): the same draws as the torchvision path and pixels within
+    a grey level or two (tests/test_dali.py), which three steps from He init amplify: each weight ends
+    within 2-16% (measured) of how far training moved it from the reference's."""
+    pytest.importorskip("nvidia.dali")
+    out = tmp_path / "dali"
+    assert main(["train-imagenet", "--data", str(folder), "--out", str(out), *RECIPE, "--pipeline", "dali"]) == 0
+    ours, theirs = saved_weights(out), saved_weights(reference)
+    torch.manual_seed(0)  # where both runs began (see the first test)
+    initial = create_model("alexnet", num_classes=NUM_CLASSES, init="he", drop_rate=0.0).state_dict()
+    for key, value in ours.items():
+        moved = (theirs[key] - initial[key]).norm()
+        assert (value - theirs[key]).norm() <= 0.3 * moved, key
+    assert json.loads((out / "summary.json").read_text())["errors"]["ten_crop"]["examples"] == \
+        json.loads((reference / "summary.json").read_text())["errors"]["ten_crop"]["examples"]
+
+
+def test_pipeline_dali_without_dali_says_how_to_install_it(folder, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("rfnet.jobs.train_imagenet.dali_available", lambda: False)
+    out = tmp_path / "run"
+    err = error_of(capsys, ["train-imagenet", "--data", str(folder), "--out", str(out), "--pipeline", "dali",
+                            "--device", "cpu", "--quiet"])
+    assert "--pipeline dali" in err and "pip install 'rfnet[gpu]'" in err
+    assert not out.exists()

@@ -74,6 +74,9 @@ def add_parser(commands) -> None:
                         help="data loading processes per training process")
     parser.add_argument("--decode-on-device", action="store_true", default=None,
                         help="workers only read JPEG bytes; the GPU decodes (nvjpeg), resizes and augments each batch")
+    parser.add_argument("--pipeline", choices=["torchvision", "dali"],
+                        help="dali: workers only read JPEG bytes; NVIDIA DALI decodes them on the GPU and augments "
+                        "each batch, with the same draws (pip install 'rfnet[gpu]')")
     parser.add_argument("--no-ten-crop", dest="ten_crop", action="store_false", default=None,
                         help="skip the final 10-crop evaluation")
     parser.add_argument("--checkpoint-every", dest="checkpoint_every_steps", type=positive_int, metavar="STEPS",

@@ -39,6 +39,7 @@ import torch
 from torch import nn
 
 from rfnet.data.atomic import atomic_output
+from rfnet.imagenet.dali import DALI_HINT, DaliBatchPreprocess, dali_available
 from rfnet.imagenet.folder import ImageNetFolder
 from rfnet.imagenet.gpu import DeviceBatchPreprocess, EncodedImageNet, collate_encoded
 from rfnet.imagenet.lighting import PCALighting
@@ -49,6 +50,7 @@ from rfnet.train.curves import plot_learning_curves
 from rfnet.train.placement import model_devices
 
 MODELS = ("alexnet", "alexnet_tv")
+PIPELINES = ("torchvision", "dali")
 NATIVE_CROP = {"alexnet": 227, "alexnet_tv": 224}
 JOB_FILE = "job.json"
 SUMMARY_FILE = "summary.json"
@@ -82,6 +84,10 @@ class ImageNetJob:
         num_workers: DataLoader worker processes per training process.
         decode_on_device: workers only read the JPEG bytes; the training device decodes (nvjpeg on a GPU),
             resizes and augments each batch (:mod:`rfnet.imagenet.gpu`). Same images as without.
+        pipeline: ``"torchvision"`` (the default, as ``decode_on_device`` says) or ``"dali"``: the workers
+            only read the JPEG bytes and NVIDIA DALI decodes (on the GPU's JPEG decoders), resizes and
+            augments each batch (:mod:`rfnet.imagenet.dali`; ``pip install 'rfnet[gpu]'``). The same
+            draws and geometry as torchvision's, to within a few grey levels of resampling.
         ten_crop: also report the 10-crop error of the best model at the end.
         checkpoint_every_steps: also checkpoint mid-epoch this often (optimiser steps).
         seed: seeds the weights, data order and augmentation.
@@ -117,6 +123,7 @@ class ImageNetJob:
     compile: bool = False
     num_workers: int = 8
     decode_on_device: bool = False
+    pipeline: str = "torchvision"
     ten_crop: bool = True
     checkpoint_every_steps: int | None = None
     seed: int = 0
@@ -154,9 +161,10 @@ def train_imagenet(job: ImageNetJob) -> ImageNetOutcome:
             raise ValueError(f"--batch-size {job.batch_size} is not divisible by the {ctx.world_size} processes")
         model = build_model(job, len(train.classes), ctx)
         decoding, datasets = {}, (train, val, val_ten)
-        if job.decode_on_device:
+        if job.decode_on_device or job.pipeline == "dali":
             split = model_devices(model)
-            decoding = device_decoding(train, val, val_ten, ctx.device if split is None else split[0])
+            device = ctx.device if split is None else split[0]
+            decoding = device_decoding(train, val, val_ten, device, job.pipeline, job.batch_size // ctx.world_size)
             datasets = decoding["datasets"]
         trainer = Trainer(model, *datasets[:2], train_config(job, ctx.world_size), out, distributed=ctx,
                           resume=job.resume, collate_fn=decoding.get("collate_fn"),
@@ -204,15 +212,28 @@ def build_model(job: ImageNetJob, num_classes: int, ctx: DistributedContext) -> 
 
 
 def device_decoding(
-    train: ImageNetFolder, val: ImageNetFolder, val_ten: ImageNetFolder, device: torch.device
+    train: ImageNetFolder,
+    val: ImageNetFolder,
+    val_ten: ImageNetFolder,
+    device: torch.device,
+    pipeline: str = "torchvision",
+    batch_size: int | None = None,
 ) -> dict:
     """The Trainer arguments that decode and preprocess every batch on ``device``.
 
     ``datasets``: the three folders as undecoded ``(bytes, target, index)`` items; ``collate_fn``;
-    ``prepare_batch``: ``(batch, dataset) -> (images on device, targets)`` with the folder's own transform.
+    ``prepare_batch``: ``(batch, dataset) -> (images on device, targets)`` with the folder's own transform,
+    applied by torchvision (:class:`DeviceBatchPreprocess`) or by DALI (:class:`DaliBatchPreprocess`, for
+    batches of at most ``batch_size``).
     """
+
+    def preprocessor(folder: ImageNetFolder):
+        if pipeline == "dali":
+            return DaliBatchPreprocess(folder, folder.transform, device, batch_size)
+        return DeviceBatchPreprocess(folder, folder.transform, device)
+
     datasets = tuple(EncodedImageNet(folder) for folder in (train, val, val_ten))
-    preprocess = {id(d): DeviceBatchPreprocess(d.folder, d.folder.transform, device) for d in datasets}
+    preprocess = {id(d): preprocessor(d.folder) for d in datasets}
 
     def prepare_batch(batch, dataset):
         encoded, targets, indices = batch
@@ -241,6 +262,10 @@ def _check(job: ImageNetJob) -> None:
         raise ValueError(f"--model-parallel 2 splits the paper's 'alexnet' into two towers, not {job.model!r}")
     if job.model_parallel == 2 and len(job.devices) != 2:
         raise ValueError(f"--devices: --model-parallel 2 needs two devices, got {list(job.devices)}")
+    if job.pipeline not in PIPELINES:
+        raise ValueError(f"--pipeline {job.pipeline!r}: choose one of {list(PIPELINES)}")
+    if job.pipeline == "dali" and not dali_available():
+        raise ValueError(f"--pipeline dali: {DALI_HINT}")
     if job.update_rule not in ("torch", "paper"):
         raise ValueError(f"--update-rule {job.update_rule!r}: 'torch' or 'paper'")
     if job.crop > job.resize:
