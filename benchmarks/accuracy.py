@@ -43,7 +43,8 @@ from rfnet.dsp.features import modulation_features
 from rfnet.evaluation import Predictions, accuracy_curve, compare_reports, write_report
 from rfnet.jobs.datasets import DataSpec, LabelledData, open_data
 from rfnet.jobs.demo import COMPARISON_FIGURE, MODEL_NAMES, DemoConfig, run_demo
-from rfnet.jobs.finetune import read_run_record
+from rfnet.jobs.finetune import DEFAULT_IMAGE_SIZE
+from rfnet.jobs.run_folder import read_run_record
 from rfnet.train.metrics import read_metrics
 
 MODELS = ("alexnet", "vtcnn2", "radioml_resnet")
@@ -80,13 +81,13 @@ def verdict(reports: dict[str, dict], target: str, min_snr_db: float = 0.0, marg
 def open_run_data(run: Path) -> tuple[LabelledData, dict[str, np.ndarray]]:
     """The data a finetune run trained on, labelled as it was, and its train / validation / test indices."""
     record = read_run_record(run)
-    if record is None:
+    if record is None or record.splits is None:
         raise ValueError(f"{run}: no job.json / splits.npz (not a finetune run folder)")
-    meta, splits = record
+    meta = record.fields
     data = open_data(DataSpec(meta["data_source"], classes=tuple(meta["classes"])))
     if len(data) != meta["num_examples"]:
         raise ValueError(f"{meta['data_source']}: {len(data)} examples now, {meta['num_examples']} when {run} ran")
-    return data, splits
+    return data, record.splits
 
 
 def features_of(data: LabelledData, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -140,7 +141,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, help="AlexNet epochs (default: its recipe's, 10)")
     parser.add_argument("--baseline-epochs", type=int,
                         help="VT-CNN2 and ResNet epochs at most (default: their recipes', with early stopping)")
-    parser.add_argument("--image-size", type=int, default=67)
+    parser.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE)
     parser.add_argument("--batch-size", type=int, help="examples per step for every model (default: each "
                         "model's recipe)")
     parser.add_argument("--device", default="auto")

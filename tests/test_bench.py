@@ -1,18 +1,19 @@
 """The results store and `rfnet bench`: rows appended and read back, history kept, bad stores refused."""
 
 import json
+import shutil
 import sqlite3
 
 import pytest
 import torch
 
 from rfnet.bench.flops import count_flops
-from rfnet.jobs.bench import BenchJob, bench
 from rfnet.bench.modes import prepare, skip_reason
 from rfnet.bench.store import Evaluation, Measurement, ResultsStore, default_store_path
 from rfnet.bench.timing import MIN_REPEATS, time_calls
 from rfnet.cli import main
 from rfnet.evaluation import Predictions, compute_metrics
+from rfnet.jobs.bench import BenchJob, bench
 from rfnet.models import create_model, save
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -210,3 +211,21 @@ def test_time_calls_warms_up_then_times_until_repeats_or_budget():
     assert len(calls) == len(timing.times_ms) == MIN_REPEATS  # the budget stops it after the minimum
     with pytest.raises(ValueError, match="repeats"):
         time_calls(lambda: None, repeats=0)
+
+
+def test_bench_stores_the_reports_high_snr_accuracy_at_the_reports_threshold(vtcnn2_run, tmp_path):
+    from rfnet.jobs.bench import run_evaluation
+    from rfnet.jobs.run_folder import read_run_record
+
+    run = tmp_path / "vt"
+    shutil.copytree(vtcnn2_run, run)
+    labels = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1])
+    logits = torch.nn.functional.one_hot(torch.tensor([0, 1, 2, 1, 1, 2, 2, 2]), 3).float()
+    snrs = torch.tensor([-10.0, -10.0, 0.0, 0.0, 10.0, 10.0, 18.0, 18.0])
+    metrics = compute_metrics(Predictions(logits, labels, snrs), CLASSES, high_snr_db=0.0)
+    (run / "report" / "metrics.json").write_text(json.dumps(metrics))
+    evaluation = run_evaluation(read_run_record(run), "vt", str(run / "best"))
+    assert evaluation.accuracy_high_snr == pytest.approx((0.5 + 1.0 + 0.0) / 3)  # SNR >= 0 dB, as reported
+    (run / "report" / "metrics.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="metrics.json: not a readable rfnet report"):
+        run_evaluation(read_run_record(run), "vt", str(run / "best"))

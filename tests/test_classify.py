@@ -27,9 +27,16 @@ def vtcnn2_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def spectrogram_dir(tmp_path_factory):
+    """A spectrogram classifier as an older rfnet saved it: its config.json records no num_samples or
+    sample_rate_hz."""
     torch.manual_seed(2)
     model = SpectrogramClassifier(CLASSES, {"image_size": [63, 63]}, backbone="alexnet_tv")
-    return save(model, tmp_path_factory.mktemp("m") / "spectrogram")
+    folder = save(model, tmp_path_factory.mktemp("m") / "spectrogram")
+    meta = json.loads((folder / "config.json").read_text())
+    for key in ("num_samples", "sample_rate_hz"):
+        del meta["config"][key]
+    (folder / "config.json").write_text(json.dumps(meta))
+    return folder
 
 
 def write_recording(path: Path, num_samples: int, *, seed: int = 0, nan_at: int | None = None) -> Path:
@@ -109,7 +116,8 @@ def test_bundled_sample_through_spectrogram_model_into_an_archive_and_back(tmp_p
     sample = open_sigmf(SAMPLE)
     windows = (sample.num_samples - 128) // 512 + 1
     assert len(table_rows(out)) == windows
-    assert "assuming 128 samples" in err and "training sample rate is unknown" in err
+    assert "records no input length" in err and "using 128 samples from its front end (n_fft=16)" in err
+    assert "training sample rate is unknown" in err
     copy = open_sigmf(archive)
     assert torch.equal(copy.read(), sample.read())
     assert {a["core:label"] for a in predicted(archive)} <= set(CLASSES)
@@ -131,9 +139,22 @@ def test_run_folder_gives_the_training_window_and_sample_rate(tmp_path, spectrog
         classify_recording(capture, run, out=tmp_path / "out.sigmf-meta")
     (run / "job.json").write_text(json.dumps({"num_samples": 256, "sample_rate_hz": 1e6}))
     result = classify_recording(capture, run, out=tmp_path / "out.sigmf-meta")
-    assert result.window == 256 and result.notes == () and result.model == run / "best"
+    assert result.window == 256 and result.model == run / "best"
+    assert len(result.notes) == 1 and "using 256 samples from" in result.notes[0] and "job.json" in result.notes[0]
     assert len(result.predictions) == 2  # a warning, not an error:
     assert len(result.warnings) == 1 and "differs from the model's training rate 1e+06 Hz" in result.warnings[0]
+
+
+def test_a_model_that_records_its_input_is_asked_not_its_run(tmp_path):
+    capture = write_recording(tmp_path / "capture.sigmf-meta", 600)  # at RATE_HZ
+    run = tmp_path / "run"
+    torch.manual_seed(3)
+    save(SpectrogramClassifier(CLASSES, {"image_size": [63, 63]}, backbone="alexnet_tv", num_samples=200,
+                               sample_rate_hz=RATE_HZ), run / "best")
+    (run / "job.json").write_text(json.dumps({"num_samples": 256, "sample_rate_hz": 1e6}))
+    result = classify_recording(capture, run, out=tmp_path / "out.sigmf-meta")
+    assert result.window == 200 and len(result.predictions) == 3
+    assert result.notes == () and result.warnings == ()
 
 
 def test_sample_rate_warnings_say_what_was_assumed():
@@ -173,7 +194,8 @@ def test_bad_input_is_one_clear_error_and_writes_nothing(tmp_path, vtcnn2_dir, c
     assert "unreadable safetensors" in error_of(capsys, capture, "--model", corrupt)
     (corrupt / "config.json").write_text("{not json")
     assert "not valid JSON" in error_of(capsys, capture, "--model", corrupt)
-    assert "takes exactly 128-sample windows" in error_of(capsys, capture, "--model", vtcnn2_dir, "--window", 64)
+    assert "takes exactly 128 samples per example" in error_of(capsys, capture, "--model", vtcnn2_dir,
+                                                               "--num-samples", 64)
     assert "does not exist" in error_of(capsys, capture, "--model", vtcnn2_dir, "--out", tmp_path / "no" / "x")
 
     written = sorted(p.name for p in tmp_path.iterdir() if "sigmf" in p.name)

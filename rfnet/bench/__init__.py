@@ -7,7 +7,8 @@
 - :mod:`rfnet.bench.flops`: FLOPs per example and the device's peak FLOP/s.
 - :mod:`rfnet.bench.machine`: the machine and software versions a row records.
 - :mod:`rfnet.bench.measure`: one model over modes and batch sizes → :class:`Measurement` rows.
-- :mod:`rfnet.bench.job`: ``rfnet bench`` on saved model folders, into the store.
+
+``rfnet bench`` itself (saved model folders measured into the store) is a job: :mod:`rfnet.jobs.bench`.
 """
 
 from .store import Evaluation, Measurement, ResultsStore, default_store_path

@@ -8,7 +8,7 @@ from .defaults import job_help
 from .options import (add_device, add_num_samples, add_quiet, check_output_file, comma_list, job_from_args,
                       non_negative_int, positive_float, positive_int)
 
-JOB = "rfnet.bench.job:BenchJob"
+JOB = "rfnet.jobs.bench:BenchJob"
 """The job this sub-command fills; its fields' defaults are the options' defaults."""
 
 
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     check_output_file(out)
     from tqdm import tqdm
 
-    from rfnet.bench.job import BenchJob, bench, format_table
+    from rfnet.jobs.bench import BenchJob, bench, format_table
     from rfnet.bench.modes import check_modes
 
     if args.modes == ("all",):

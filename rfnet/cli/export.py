@@ -26,8 +26,7 @@ def add_parser(commands) -> None:
     export.add_argument("--format", required=True, choices=["onnx", "torchscript"], dest="fmt",
                         help="onnx (float32 IQ or spectrogram images in) or torchscript (complex64 IQ in)")
     export.add_argument("--out", required=True, help="output file (e.g. model.onnx, model.pt)")
-    add_num_samples(export, "num_samples", "IQ samples per example (default: the model's input length, or its run's)",
-                    old=())
+    add_num_samples(export, "num_samples", "IQ samples per example (default: the model's own)", old=())
     export.add_argument("--tolerance", type=non_negative_float,
                         help="largest absolute difference of logits from PyTorch allowed")
     export.set_defaults(run=run)
@@ -35,14 +34,13 @@ def add_parser(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_output_file(args.out)
-    from rfnet.bench.job import input_length
     from rfnet.deploy.export import DEFAULT_TOLERANCE, export_model
-    from rfnet.jobs.classify import load_classifier
+    from rfnet.jobs.run_folder import open_model
 
     tolerance = DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance
-    saved = load_classifier(args.model)
-    num_samples, note = input_length(saved, args.num_samples)
-    if note:
+    saved = open_model(args.model)
+    num_samples = saved.input_length(args.num_samples)
+    for note in saved.notes if args.num_samples is None else ():
         print(f"rfnet export: note: {note}")
     try:
         result = export_model(saved.model, args.out, args.fmt, num_samples, tolerance=tolerance)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from rfnet.jobs.classify import SavedClassifier, load_classifier, window_length
+from rfnet.jobs.run_folder import OpenedModel, open_model
 from rfnet.models.io import WEIGHTS_FILE
 
 MODEL_ENV = "RFNET_MODEL"
@@ -47,9 +47,10 @@ GET_A_MODEL = (
 
 @dataclass(frozen=True)
 class ChosenModel:
-    """The classifier picked in the sidebar and the window length (samples) it classifies."""
+    """The classifier picked in the sidebar, the window length (samples) it classifies (its own) and a note
+    where an old model's length was read from elsewhere."""
 
-    saved: SavedClassifier
+    saved: OpenedModel
     window: int
     window_note: str | None
 
@@ -81,15 +82,14 @@ def _weights_stamp(folder: Path) -> float:
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
 def _load(folder: str, stamp: float) -> ChosenModel:
-    saved = load_classifier(folder)
-    window, note = window_length(saved)
-    return ChosenModel(saved, window, note)
+    saved = open_model(folder)
+    return ChosenModel(saved, saved.input_length(), "; ".join(saved.notes) or None)
 
 
 def load_model(folder: str | Path) -> ChosenModel:
     """The classifier in ``folder`` (a saved model or a finetune run), cached across reruns and sessions.
 
-    Raises ``FileNotFoundError`` / ``ValueError`` (from ``rfnet.jobs.classify.load_classifier``)."""
+    Raises ``FileNotFoundError`` / ``ValueError`` (from :func:`rfnet.jobs.run_folder.open_model`)."""
     folder = Path(folder).expanduser()
     return _load(str(folder.resolve()), _weights_stamp(folder))
 

@@ -56,8 +56,9 @@ from torch import nn
 from rfnet.dsp.power import check_iq, to_unit_power
 from rfnet.imagenet.normalization import IMAGENET_MEAN, IMAGENET_STD
 
-__all__ = ["CHANNEL_MAPPINGS", "DEFAULTS_BY_LENGTH", "IMAGENET_MEAN", "IMAGENET_STD", "MAX_POWER", "WINDOWS",
-           "Spectrogram", "SpectrogramConfig", "bilinear_matrix", "integer_power", "make_window"]
+__all__ = ["CHANNEL_MAPPINGS", "DEFAULTS_BY_LENGTH", "DEFAULT_IMAGE_SIZE", "IMAGENET_MEAN", "IMAGENET_STD",
+           "MAX_POWER", "WINDOWS", "Spectrogram", "SpectrogramConfig", "bilinear_matrix", "integer_power",
+           "make_window"]
 
 WINDOWS = ("hann", "hamming", "blackman", "rectangular")
 
@@ -71,6 +72,10 @@ CHANNEL_MAPPINGS: dict[str, tuple[int, ...]] = {
 
 MAX_POWER = 8
 """Highest exponent ``SpectrogramConfig.powers`` takes (8PSK's line appears at ``x ** 8``)."""
+
+DEFAULT_IMAGE_SIZE = (227, 227)
+"""``(height, width)`` of the front end's image unless set: the paper AlexNet's native input
+(``rfnet.models.alexnet.native_input_size(0)``). The jobs pass a smaller one on a CPU."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,7 @@ class SpectrogramConfig:
     window: str = "rectangular"
     center: bool = True
     floor_db: float = -60.0
-    image_size: tuple[int, int] | None = (227, 227)
+    image_size: tuple[int, int] | None = DEFAULT_IMAGE_SIZE
     channels: int = 3
     channel_mapping: str = "repeat"
     imagenet_normalize: bool = False
@@ -169,12 +174,9 @@ DEFAULTS_BY_LENGTH: dict[int, dict] = {
     # 128: the channel mapping chosen by benchmarks/frontend_ablation.py with the real AlexNet and rfnet
     # finetune's recipe on the rml2016 preset (table and command in benchmarks/RESULTS.md, "Spectrogram
     # front end"); n_fft, hop and window from the earlier small-CNN ablation there. 1024: that small-CNN
-    # ablation only. image_size is AlexNet's native 227x227 input (``create_model("alexnet")``); the jobs
-    # pass a smaller one on a CPU.
-    128: dict(n_fft=16, hop_length=2, window="rectangular", channel_mapping="powers", powers=(1, 2, 4),
-              image_size=(227, 227)),
-    1024: dict(n_fft=64, hop_length=8, window="blackman", channel_mapping="repeat",
-               image_size=(227, 227)),
+    # ablation only. image_size is the config's own default (DEFAULT_IMAGE_SIZE), so it is not set here.
+    128: dict(n_fft=16, hop_length=2, window="rectangular", channel_mapping="powers", powers=(1, 2, 4)),
+    1024: dict(n_fft=64, hop_length=8, window="blackman", channel_mapping="repeat"),
 }
 """Signal length (samples) -> the ``SpectrogramConfig`` fields ``for_length`` sets."""
 

@@ -1,11 +1,12 @@
-"""The jobs behind ``rfnet finetune``, ``rfnet evaluate`` and ``rfnet demo``, callable from Python too.
+"""The jobs behind ``rfnet finetune``, ``rfnet evaluate``, ``rfnet demo`` and ``rfnet bench``, callable from
+Python too; :mod:`rfnet.jobs.run_folder` reads and writes the run folder they share.
 
 >>> from rfnet.jobs import FinetuneJob, finetune, EvaluateJob, evaluate, DemoConfig, run_demo
 
 The names load their modules (and torch) on first use, so that a light module of this package
-(``rfnet.jobs.recipes``, which ``rfnet finetune --help`` reads) imports without the jobs. ``evaluate`` and
-``finetune`` each name a function exported here and a module of this package; the package answers the
-function, as it did when it imported the jobs eagerly.
+(``rfnet.jobs.recipes``, which ``rfnet finetune --help`` reads) imports without the jobs. ``evaluate``,
+``finetune`` and ``bench`` each name a function exported here and a module of this package; the package
+answers the function, as it did when it imported the jobs eagerly.
 """
 
 import importlib
@@ -13,6 +14,8 @@ import sys
 import types
 
 _EXPORTS = {
+    "BenchJob": "bench",
+    "bench": "bench",
     "DataSpec": "datasets",
     "LabelledData": "datasets",
     "open_data": "datasets",

@@ -6,12 +6,10 @@
 >>> result.output                          # capture.rfnet.sigmf-meta (+ .sigmf-data): IQ copied, one
 ...                                        # annotation per window
 
-Window length: what the model was trained on. A raw-IQ baseline (VT-CNN2, RadioML ResNet) has it as
-``num_samples``; a :class:`~rfnet.models.SpectrogramClassifier` does not record it, so it is ``window`` if
-given, else ``num_samples`` from the saved ``config.json`` (inside ``config`` or at the top level) or from
-the finetune run's ``job.json``, else 128 (RadioML 2016's length) when the front end's ``n_fft`` is below
-the 1024-sample default's and 1024 (RadioML 2018's) otherwise; the result's notes say so. The model's training sample rate is
-read the same way (``sample_rate_hz``); a recording at another rate, or with either rate unknown, is
+Window length: ``window`` if given (a raw-IQ baseline takes only its own), else what the model was trained on,
+which the model records (``model.input_spec.num_samples``; for a model saved by an older rfnet see
+:func:`rfnet.jobs.run_folder.open_model`, whose note the result carries). The model's training sample rate
+comes from the model too (``sample_rate_hz``); a recording at another rate, or with either rate unknown, is
 classified anyway, with a warning saying what was assumed (no resampling is done).
 
 The output recording keeps the input's samples byte for byte (same ``core:datatype``), its global fields,
@@ -24,7 +22,6 @@ and never over the input.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections.abc import Callable
@@ -40,19 +37,12 @@ from torch import nn
 from rfnet import __version__
 from rfnet.data.atomic import temporary_sibling
 from rfnet.data.sigmf_io import SigMFRecording, open_sigmf
-from rfnet.dsp.spectrogram import SpectrogramConfig
-from rfnet.models import SpectrogramClassifier, load, read_config
-from rfnet.models.io import CONFIG_FILE
+from rfnet.jobs.run_folder import open_model
 from rfnet.train.distributed import resolve_device
 
-#: Window lengths a SpectrogramClassifier is assumed to be trained on, by its front end (see module doc).
-SHORT_WINDOW_SAMPLES = 128
-LONG_WINDOW_SAMPLES = 1024
 CONFIDENCE_KEY = "rfnet:confidence"
 MODEL_KEY = "rfnet:model"
 CLASSIFY_KEY = "rfnet:classify"
-#: The settings-and-data record ``rfnet finetune`` writes into a run folder, beside ``best/``.
-RUN_RECORD_FILE = "job.json"
 _EXTENSION = {"name": "rfnet", "version": __version__, "optional": True}
 #: Global / capture fields that describe the input's data file layout, not the samples we write.
 _LAYOUT_GLOBAL_KEYS = ("core:sha512", "core:dataset", "core:metadata_only", "core:trailing_bytes")
@@ -73,7 +63,7 @@ class WindowPrediction:
 class ClassifyResult:
     """What :func:`classify_recording` did: the windows' predictions and the file it wrote.
 
-    notes: assumptions made (where the window length came from when the model does not record it).
+    notes: assumptions made (where the window length came from when an old model does not record it).
     warnings: what the user should check: the sample rate differs from the model's, or either is unknown.
     """
 
@@ -87,103 +77,6 @@ class ClassifyResult:
     predictions: tuple[WindowPrediction, ...]
     notes: tuple[str, ...]
     warnings: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class SavedClassifier:
-    """A saved classifier and what is known of its training data.
-
-    folder: the saved model folder (``run/best`` when given a finetune run folder ``run``).
-    trained_num_samples: window length it was trained on, or None where nothing records it.
-    trained_sample_rate_hz: sample rate of its training data, or None where nothing records it.
-    """
-
-    model: nn.Module
-    arch: str
-    folder: Path
-    trained_num_samples: int | None
-    trained_sample_rate_hz: float | None
-
-
-def _run_record(run: Path | None) -> dict:
-    """The finetune run's ``job.json`` (settings and data it trained on), or {} when there is none."""
-    path = None if run is None else run / RUN_RECORD_FILE
-    if path is None or not path.is_file():
-        return {}
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path}: not valid JSON ({err})") from None
-    if not isinstance(record, dict):
-        raise ValueError(f"{path}: expected a JSON object")
-    return record
-
-
-def _fact(key: str, *sources: dict, kind: type) -> int | float | None:
-    """The first value of ``key`` in ``sources`` that is a positive ``kind`` (int for counts), else None."""
-    for source in sources:
-        value = source.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-            if kind is float or isinstance(value, int):
-                return kind(value)
-    return None
-
-
-def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu") -> SavedClassifier:
-    """The classifier saved in ``path`` (in eval mode on ``device``) and its training window and sample rate.
-
-    ``path`` is a model folder written by :func:`rfnet.models.save` or a finetune run folder (``run/``,
-    whose ``best/`` is used). ``num_samples`` and ``sample_rate_hz`` are looked up in the model's config,
-    then at the top level of its ``config.json``, then in the run's ``job.json``.
-
-    Raises:
-        FileNotFoundError: no such folder, or no config / weights in it.
-        ValueError: a config, weights or run record that cannot be read or rebuild a model, or a model
-            without ``.classes``.
-    """
-    folder = Path(path)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"--model {folder}: no such model folder")
-    if not (folder / CONFIG_FILE).exists() and (folder / "best").is_dir():
-        folder, run = folder / "best", folder
-    else:
-        run = folder.parent if folder.name == "best" else None
-    meta = read_config(folder)
-    record = _run_record(run)
-    try:
-        model = load(folder, device=device)
-    except (TypeError, KeyError, RuntimeError) as err:
-        raise ValueError(f"--model {folder}: cannot rebuild the saved {meta['arch']!r} model ({err})") from None
-    if not getattr(model, "classes", None):
-        raise ValueError(f"--model {folder}: {meta['arch']!r} is not a signal classifier (it has no class names)")
-    sources = (meta["config"], meta, record)
-    return SavedClassifier(model.eval(), meta["arch"], folder, _fact("num_samples", *sources, kind=int),
-                           _fact("sample_rate_hz", *sources, kind=float))
-
-
-def window_length(saved: SavedClassifier, requested: int | None = None) -> tuple[int, str | None]:
-    """Samples per window for ``saved`` and a note saying what was assumed (None when nothing was).
-
-    Raises ``ValueError`` when ``requested`` contradicts the fixed input length of a raw-IQ model.
-    """
-    if requested is not None and (isinstance(requested, bool) or not isinstance(requested, int) or requested < 1):
-        raise ValueError(f"--window must be a positive number of samples, got {requested!r}")
-    fixed = getattr(saved.model, "num_samples", None)
-    if fixed is not None:
-        if requested is not None and requested != fixed:
-            raise ValueError(f"--window {requested}: model {saved.arch!r} takes exactly {fixed}-sample windows")
-        return fixed, None
-    if requested is not None:
-        return requested, None
-    if saved.trained_num_samples is not None:
-        return saved.trained_num_samples, None
-    if not isinstance(saved.model, SpectrogramClassifier):
-        raise ValueError(f"model {saved.arch!r} records no window length (num_samples); give --window")
-    n_fft = saved.model.frontend.config.n_fft
-    length = LONG_WINDOW_SAMPLES if n_fft >= SpectrogramConfig.for_length(LONG_WINDOW_SAMPLES).n_fft \
-        else SHORT_WINDOW_SAMPLES
-    return length, (f"the model records no training window length; assuming {length} samples from its "
-                    f"front end (n_fft={n_fft}); set --window if it was trained on another length")
 
 
 def sample_rate_warnings(trained_hz: float | None, recording_hz: float | None) -> list[str]:
@@ -322,7 +215,7 @@ def classify_recording(
         model_dir: a folder written by :func:`rfnet.models.save` (e.g. ``run/best``) or a finetune run
             folder (``run``; its ``best/`` is used).
         out: output ``.sigmf-meta`` or ``.sigmf`` (default ``<input stem>.rfnet.sigmf-meta`` beside the input).
-        window: samples per window (default: the model's training length; see the module docstring).
+        window: samples per window (default: the model's own length; see the module docstring).
         hop: samples between window starts (default ``window``: back to back, no overlap).
         batch_size: windows per forward pass.
         device: where the model runs (``"auto"``: cuda if available, else cpu).
@@ -339,14 +232,14 @@ def classify_recording(
         raise ValueError(f"--hop must be a positive number of samples, got {hop!r}")
     destination = output_path(recording_path, out)
     recording = open_sigmf(recording_path)
-    saved = load_classifier(model_dir, resolve_device(device))
-    length, window_note = window_length(saved, window)
+    saved = open_model(model_dir, resolve_device(device))
+    length = saved.input_length(window)
     hop = length if hop is None else hop
     if recording.num_samples < length:
         raise ValueError(f"{recording_path}: {recording.num_samples} samples, shorter than one "
                          f"{length}-sample window of model {saved.arch!r}")
-    warnings = sample_rate_warnings(saved.trained_sample_rate_hz, recording.sample_rate_hz)
-    notes = [window_note] if window_note else []
+    warnings = sample_rate_warnings(saved.model.input_spec.sample_rate_hz, recording.sample_rate_hz)
+    notes = list(saved.notes) if window is None else []
     starts, labels, confidences = predict_windows(saved.model, recording, length, hop, batch_size=batch_size,
                                                   progress=progress)
     rate = recording.sample_rate_hz

@@ -20,7 +20,7 @@ from pathlib import Path
 from rfnet.data.atomic import atomic_output
 from rfnet.evaluation import compare_reports
 from rfnet.jobs.datasets import DataSpec, generate_preset
-from rfnet.jobs.finetune import ALEXNET_MODELS, MODELS, FinetuneJob, finetune
+from rfnet.jobs.finetune import ALEXNET_MODELS, DEFAULT_IMAGE_SIZE, MODELS, FinetuneJob, finetune
 from rfnet.train.engine import CHECKPOINT_FILE
 
 COMPARISON_FIGURE = "accuracy_vs_snr.png"
@@ -46,7 +46,7 @@ class DemoConfig:
             recipe's cap, 100).
         batch_size, lr: examples per step and AdamW learning rate of every model (``None``: each model's
             recipe, :data:`rfnet.jobs.recipes.RECIPES`).
-        image_size: spectrogram side in pixels (67: the paper AlexNet's minimum).
+        image_size: spectrogram side in pixels (finetune's default, 67: the paper AlexNet's minimum).
         checkpoints: keep each run's ``checkpoint.pt`` (optimizer state; ~0.7 GB for AlexNet) so it can be
             resumed; off by default, since the demo's runs are finished and ``best/`` holds the model.
         normalization: per-example scaling of the generated data (``rfnet.data.synthetic.NORMALIZATIONS``);
@@ -67,7 +67,7 @@ class DemoConfig:
     baseline_epochs: int | None = 30
     batch_size: int | None = None
     lr: float | None = None
-    image_size: int = 67
+    image_size: int = DEFAULT_IMAGE_SIZE
     normalization: str | None = None
     checkpoints: bool = False
     seed: int = 0

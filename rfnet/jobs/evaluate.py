@@ -19,8 +19,9 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from rfnet.evaluation import accuracy_by_snr_table, accuracy_curve, fit_temperature, predict, write_report
-from rfnet.jobs.datasets import DataSpec, open_data
-from rfnet.models import check_classes, load, read_config
+from rfnet.jobs.datasets import DataSpec
+from rfnet.jobs.run_folder import open_in_class_order, open_model
+from rfnet.models import check_classes
 from rfnet.train.distributed import resolve_device
 
 CALIBRATION_FRACTION = 0.2
@@ -60,45 +61,20 @@ class EvaluateJob:
 
 def evaluate(job: EvaluateJob) -> dict:
     """Run the evaluation, write the report, print a summary; return the metrics dict."""
-    from rfnet.jobs.finetune import read_run_record
-
-    folder = Path(job.model)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"--model {folder}: no such folder")
-    run_record = None
-    if (folder / "best").is_dir() and not (folder / "config.json").exists():
-        run_record = read_run_record(folder)
-        model_dir = folder / "best"
-    else:
-        model_dir = folder
-        if folder.name == "best":
-            run_record = read_run_record(folder.parent)
-    read_config(model_dir)  # FileNotFoundError naming the folder when it is not a saved model
-    model = load(model_dir)
-    model_classes = list(getattr(model, "classes", []) or [])
-    out = Path(job.out) if job.out else folder / EVALUATION_DIR
-
-    data_spec = job.data
-    run_data = run_record[0]["data_source"] if run_record else None
+    opened = open_model(job.model)
+    model, record = opened.model, opened.run
+    out = Path(job.out) if job.out else Path(job.model) / EVALUATION_DIR
+    data_spec = job.data or (record.data_source if record else None)
     if data_spec is None:
-        if run_data is None:
-            raise ValueError(f"--model {folder}: not a finetune run folder, so give --data")
-        data_spec = run_data
-    window = job.window_samples or (run_record[0]["num_samples"] if run_record else None)
+        raise ValueError(f"--model {job.model}: not a finetune run folder, so give --data")
     spec = DataSpec(data_spec, classes=job.classes, snr_range=job.snr_range,
-                    window_samples=window or _input_length(model) or 128,
+                    window_samples=opened.input_length(job.window_samples),
                     per_class_snr=job.per_class_snr, seed=job.seed)
-    data = open_data(spec, out)
-    if job.classes is None and sorted(data.classes) == sorted(model_classes) and list(data.classes) != model_classes:
-        data = open_data(DataSpec(**{**spec.__dict__, "classes": tuple(model_classes)}), out)
+    data = open_in_class_order(spec, model.classes, out)
     check_classes(model, data.classes)
 
-    recorded = run_record[0] if run_record else None
-    same_data = (recorded is not None and recorded["data_source"] == data.source
-                 and recorded["num_examples"] == len(data) and job.classes is None and job.snr_range is None
-                 and recorded["classes"] == list(data.classes))
-    if same_data:
-        splits = run_record[1]
+    splits = record.splits_of(data) if record and job.classes is None and job.snr_range is None else None
+    if splits is not None:
         calibration, test = data.subset(splits["validation"]), data.subset(splits["test"])
         scope = f"the run's test split ({len(splits['test'])} examples)"
     else:
@@ -110,7 +86,9 @@ def evaluate(job: EvaluateJob) -> dict:
     metrics = evaluate_split(model, calibration, test, out, batch_size=job.batch_size,
                              device=resolve_device(job.device),
                              title=name, progress=job.progress)
-    print(f"evaluated {model_dir} on {scope}")
+    for note in opened.notes:
+        print(f"note: {note}")
+    print(f"evaluated {opened.folder} on {scope}")
     print(format_summary(metrics, name))
     print(f"report: {out}")
     return metrics
@@ -145,7 +123,3 @@ def model_name(model: nn.Module) -> str:
     backbone = getattr(model, "backbone", None)
     return getattr(backbone, "arch", None) or getattr(model, "arch", type(model).__name__)
 
-
-def _input_length(model: nn.Module) -> int | None:
-    config = getattr(model, "config", {}) or {}
-    return config.get("num_samples")

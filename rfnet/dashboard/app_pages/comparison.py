@@ -5,7 +5,6 @@ filterable table (CSV), and a button that measures the chosen model's latency on
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 
 import altair as alt
 import pandas as pd
@@ -15,6 +14,7 @@ from rfnet.bench.measure import Subject, measure
 from rfnet.bench.pareto import pareto_front
 from rfnet.bench.store import ResultsStore, default_store_path
 from rfnet.dashboard.shared import chosen_model, load_model, results_table
+from rfnet.jobs.run_folder import display_name
 
 HIGH_SNR, OVERALL = "mean over SNR ≥ 10 dB", "all SNRs"
 # (Bare strings would be drawn on the page by Streamlit's "magic": comments here.)
@@ -72,11 +72,6 @@ def snr_curves(evaluations: pd.DataFrame) -> pd.DataFrame:
             for row in evaluations.groupby("model", sort=False).tail(1).itertuples()
             for snr, acc in sorted(row.accuracy_by_snr.items())]
     return pd.DataFrame(rows, columns=["model", "snr_db", "accuracy"])
-
-
-def display_name(folder: Path) -> str:
-    """A model's name in the store: its run's folder name (``runs/rml16/best`` → ``rml16``)."""
-    return folder.parent.name if folder.name == "best" else folder.name
 
 
 def measure_now(store_path: str, measurements: pd.DataFrame) -> bool:

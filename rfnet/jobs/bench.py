@@ -1,34 +1,29 @@
 """``rfnet bench``: measure saved models, add the rows (and their test accuracy) to the results store.
 
->>> from rfnet.bench.job import BenchJob, bench
+>>> from rfnet.jobs.bench import BenchJob, bench
 >>> outcome = bench(BenchJob(models=("run",), modes=("eager", "int8"), batch_sizes=(1, 64), out="r.sqlite"))
 >>> print(format_table(outcome))
 
 A model folder is a finetune run folder (``run/``, whose ``best/`` is measured) or a saved model folder
-(:func:`rfnet.models.load`). Its input length comes from ``--num-samples``, else from the model or its run
-(see :func:`rfnet.jobs.classify.window_length`). Its display name is the run folder's name (``runs/alexnet``
-and ``runs/alexnet/best`` are both ``alexnet``) unless ``--name`` is given. When the run has a finetune
-report (``run/report/metrics.json``) its test accuracy is stored too, as an :class:`Evaluation`, unless the
-store already holds the same one.
+(:func:`rfnet.jobs.run_folder.open_model`). Its input length is ``--num-samples`` if given, else the model's
+own (``model.input_spec``). Its display name is the run folder's name (``runs/alexnet`` and
+``runs/alexnet/best`` are both ``alexnet``) unless ``--name`` is given. When the run has a finetune report
+(``run/report/metrics.json``) its test accuracy is stored too, as an :class:`Evaluation` (the high-SNR
+accuracy as the report states it), unless the store already holds the same one.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
-from rfnet.evaluation.metrics import DEFAULT_HIGH_SNR_DB
-from rfnet.evaluation.report import METRICS_FILE
-from rfnet.jobs.classify import RUN_RECORD_FILE, SavedClassifier, load_classifier, window_length
-from rfnet.jobs.finetune import REPORT_DIR
+from rfnet.bench.measure import BenchOutcome, Subject, measure
+from rfnet.bench.store import MODES, Evaluation, ResultsStore
+from rfnet.jobs.run_folder import REPORT_DIR, RunRecord, open_model, read_run_report
 
-from .measure import BenchOutcome, Subject, measure
-from .store import MODES, Evaluation, ResultsStore
 
 @dataclass(frozen=True)
 class BenchJob:
@@ -62,74 +57,44 @@ class BenchModel:
     notes: tuple[str, ...]
 
 
-def display_name(folder: Path) -> str:
-    """The run's folder name: ``runs/alexnet`` and ``runs/alexnet/best`` are ``alexnet``."""
-    folder = folder.resolve()
-    return folder.parent.name if folder.name == "best" else folder.name
-
-
-def input_length(saved: SavedClassifier, num_samples: int | None) -> tuple[int, str | None]:
-    """IQ samples per example for ``saved``: ``num_samples`` (``--num-samples``) if given, else what the model
-    or its run records, else its front end's usual length; and a note when that last guess was made.
-
-    Raises ``ValueError`` when ``num_samples`` contradicts a raw-IQ model's fixed input length.
-    """
-    fixed = getattr(saved.model, "num_samples", None)
-    if num_samples is not None and fixed is not None and num_samples != fixed:
-        raise ValueError(f"--num-samples {num_samples}: model {saved.arch!r} in {saved.folder} takes exactly "
-                         f"{fixed} samples per example")
-    length, assumed = window_length(saved, num_samples)
-    if assumed is None:
-        return length, None
-    return length, (f"the model records no input length; using {length} samples (usual for its front end's "
-                    f"n_fft); set --num-samples if it was trained on another length")
-
-
-def open_model(path: str, device: torch.device, num_samples: int | None = None,
-               name: str | None = None) -> BenchModel:
+def open_bench_model(path: str, device: torch.device, num_samples: int | None = None,
+                     name: str | None = None) -> BenchModel:
     """Load the classifier in ``path`` onto ``device`` and read its run's test report if it has one.
 
     Raises ``FileNotFoundError`` / ``ValueError`` (naming the folder) for a folder that holds no
-    classifier or whose length cannot be told.
+    classifier, or a ``num_samples`` it cannot take.
     """
-    saved = load_classifier(path, device)
-    length, note = input_length(saved, num_samples)
-    name = name or display_name(saved.folder)
-    model_path = str(saved.folder.resolve())
-    run = saved.folder.parent if saved.folder.name == "best" else None
-    evaluation = read_evaluation(run, name, model_path) if run is not None else None
-    subject = Subject.for_iq(saved.model, name, length, path=model_path)
-    return BenchModel(subject, evaluation, (note,) if note else ())
+    opened = open_model(path, device)
+    length = opened.input_length(num_samples)
+    name = name or opened.name
+    model_path = str(opened.folder.resolve())
+    evaluation = run_evaluation(opened.run, name, model_path) if opened.run is not None else None
+    subject = Subject.for_iq(opened.model, name, length, path=model_path)
+    return BenchModel(subject, evaluation, opened.notes if num_samples is None else ())
 
 
-def read_evaluation(run: Path, name: str, model_path: str) -> Evaluation | None:
-    """The finetune report of ``run`` (``report/metrics.json``) as an :class:`Evaluation`, or None if absent.
+def run_evaluation(record: RunRecord, name: str, model_path: str) -> Evaluation | None:
+    """The run's finetune report (``report/metrics.json``) as an :class:`Evaluation`, or None if absent.
 
-    ``data`` is the run's data source (from ``job.json``) and its test split. ``accuracy_high_snr`` is the
-    mean of the per-SNR accuracies at SNR >= 10 dB, as the report computes it.
+    ``data`` is the run's data source (from ``job.json``) and its test split; the accuracies are the
+    report's, its high-SNR mean included (at the report's threshold).
     """
-    metrics_path = run / REPORT_DIR / METRICS_FILE
-    if not metrics_path.is_file():
+    metrics = read_run_report(record.run)
+    if metrics is None:
         return None
+    report = record.run / REPORT_DIR
     try:
-        metrics = json.loads(metrics_path.read_text())
         by_snr = {float(row["snr_db"]): float(row["accuracy"]) for row in metrics["accuracy_by_snr"]}
         accuracy = float(metrics["accuracy"])
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, ValueError) as err:
-        raise ValueError(f"{metrics_path}: not a readable rfnet report ({type(err).__name__}: {err})") from None
-    high = [value for snr, value in by_snr.items() if snr >= DEFAULT_HIGH_SNR_DB and not math.isnan(value)]
-    return Evaluation(model=name, model_path=model_path, data=_data_source(run), accuracy=accuracy,
-                      accuracy_high_snr=sum(high) / len(high) if high else None, accuracy_by_snr=by_snr,
-                      report_path=str(metrics_path.parent.resolve()))
-
-
-def _data_source(run: Path) -> str:
-    record = run / RUN_RECORD_FILE
-    try:
-        source = json.loads(record.read_text()).get("data_source") if record.is_file() else None
-    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
-        source = None
-    return f"{source} (test split)" if source else "test split of the run's data"
+        high = None if metrics["mean_accuracy_high_snr"] is None else float(metrics["mean_accuracy_high_snr"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise ValueError(f"{report}: not a readable rfnet report ({type(err).__name__}: {err})") from None
+    source = record.data_source
+    return Evaluation(model=name, model_path=model_path,
+                      data=f"{source} (test split)" if source else "test split of the run's data",
+                      accuracy=accuracy, accuracy_high_snr=None if high is None or math.isnan(high) else high,
+                      accuracy_by_snr=by_snr,
+                      report_path=str(report.resolve()))
 
 
 def record_evaluation(store: ResultsStore, evaluation: Evaluation) -> bool:
@@ -156,7 +121,7 @@ def bench(job: BenchJob, progress: Callable[[str], None] | None = None,
     store = ResultsStore(job.out)
     device = resolve_device(job.device)
     names = job.names or (None,) * len(job.models)
-    opened = [open_model(path, device, job.num_samples, name) for path, name in zip(job.models, names)]
+    opened = [open_bench_model(path, device, job.num_samples, name) for path, name in zip(job.models, names)]
     if start is not None:
         start(len(opened) * len(job.modes) * len(job.batch_sizes))
     outcome = BenchOutcome()
