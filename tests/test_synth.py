@@ -2,6 +2,11 @@
 
 import dataclasses
 import pickle
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -145,6 +150,68 @@ def test_interrupt_leaves_old_file_and_no_partial(tmp_path, name):
     assert [p.name for p in tmp_path.iterdir()] == [name] and path.read_bytes() == b"previous"
     write_synthetic(path, TINY, seed=0)  # success replaces it
     assert path.read_bytes() != b"previous"
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    """``pid`` exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in "ZX"
+    except OSError:
+        return False
+
+
+def eventually(condition, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from Linux /proc")
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_killed_synth_leaves_no_worker_and_its_partial_goes(tmp_path, how):
+    """Issue 14: SIGTERM or kill -9 left a hidden .partial as large as the output, forever, and the two
+    workers and multiprocessing's resource tracker alive under init (~730 MB each)."""
+    out, log = tmp_path / "out", tmp_path / "stderr.txt"
+    out.mkdir()
+    with log.open("w") as stderr:  # a file, not a pipe: orphans holding a pipe would block reading it
+        synth = subprocess.Popen([sys.executable, "-m", "rfnet", "synth", "--per-class-snr", "1000", "--workers", "2",
+                                  "--quiet", "--out", str(out / "big.h5")], stderr=stderr)
+    try:
+        eventually(lambda: synth.poll() is not None or len(children(synth.pid)) >= 3 and any(out.iterdir()), 120)
+        assert synth.poll() is None, log.read_text()
+        helpers = children(synth.pid)  # two workers and the resource tracker
+        synth.send_signal(how)
+        synth.wait(timeout=60)
+    finally:
+        synth.kill()
+    assert eventually(lambda: not any(running(pid) for pid in helpers), 60), \
+        [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in helpers if running(pid)]
+    if how == signal.SIGTERM:
+        assert synth.returncode == 128 + signal.SIGTERM
+        assert f"terminated; nothing written to {out / 'big.h5'}" in log.read_text()
+        assert list(out.iterdir()) == []
+    else:
+        (partial,) = out.iterdir()
+        assert partial.name.startswith(".big.h5.") and ".partial" in partial.name
+        write_synthetic(out / "next.pkl", TINY, seed=0)  # the next run into the folder removes it
+        assert [path.name for path in out.iterdir()] == ["next.pkl"]
 
 
 def test_cli_synth_end_to_end(tmp_path, capsys):

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread like ``KeyboardInterrupt`` so that the same cleanup runs: the
+    partial output is removed and the workers end."""
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated
 
 
 def add_parser(commands) -> None:
@@ -59,11 +69,17 @@ def run(args: argparse.Namespace) -> int:
     config = dataclasses.replace(
         PRESETS[args.preset](), **{name: value for name, value in overrides.items() if value is not None}
     )
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         with tqdm(total=config.num_examples, unit="ex", desc=f"synth {args.preset}", disable=args.quiet) as bar:
             summary = write_synthetic(args.out, config, seed=args.seed, workers=args.workers, progress=bar.update)
     except KeyboardInterrupt:
         print(f"rfnet synth: interrupted; nothing written to {args.out}", file=sys.stderr)
         return 130
+    except Terminated:
+        print(f"rfnet synth: terminated; nothing written to {args.out}", file=sys.stderr)
+        return 128 + signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print(summary)
     return 0

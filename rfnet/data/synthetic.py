@@ -31,12 +31,14 @@ import dataclasses
 import json
 import os
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from multiprocessing import get_context
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import numpy as np
@@ -202,9 +204,21 @@ def generate_chunk(config: SynthConfig, seed: int, chunk: Chunk) -> tuple[torch.
     return iq, np.full(chunk.count, chunk.label, np.int64), np.full(chunk.count, chunk.snr_db, np.int64)
 
 
-def _init_worker() -> None:
+def _init_worker(lifeline: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
     torch.set_num_threads(1)
+    threading.Thread(target=_exit_when_closed, args=(lifeline,), name="lifeline", daemon=True).start()
+
+
+def _exit_when_closed(lifeline: Connection) -> None:
+    """Wait on the read end of a pipe whose write end only the parent holds; nothing is ever sent, so the
+    wait ends when that end closes: the parent gave up on the work, or died (SIGKILL included). Then this
+    worker ends at once, mid-chunk, rather than live on as an orphan."""
+    try:
+        lifeline.recv()
+    except (EOFError, OSError):
+        pass
+    os._exit(1)
 
 
 def _generate_in_process(config: SynthConfig, seed: int, chunks: list[Chunk]) -> Iterator[tuple]:
@@ -218,18 +232,31 @@ def _generate_in_process(config: SynthConfig, seed: int, chunks: list[Chunk]) ->
 
 
 def _generate_in_workers(config: SynthConfig, seed: int, chunks: list[Chunk], workers: int) -> Iterator[tuple]:
+    """Chunks from ``workers`` spawned processes, in order. If the caller stops early (an error,
+    ``KeyboardInterrupt``, SIGTERM turned into an exception, ``close()``), the lifeline pipe is closed
+    first, so the workers end at once instead of finishing their chunks; if this process is killed
+    outright, the kernel closes it and they end too."""
     pending: deque[Future] = deque()
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_init_worker) as pool:
-        try:
-            for chunk in chunks:
-                pending.append(pool.submit(generate_chunk, config, seed, chunk))
-                if len(pending) >= 2 * workers:
+    context = get_context("spawn")
+    lifeline, keep_alive = context.Pipe(duplex=False)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                 initargs=(lifeline,)) as pool:
+            try:
+                for chunk in chunks:
+                    pending.append(pool.submit(generate_chunk, config, seed, chunk))
+                    if len(pending) >= 2 * workers:
+                        yield pending.popleft().result()
+                while pending:
                     yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
-        finally:
-            for future in pending:
-                future.cancel()
+            except BaseException:
+                for future in pending:
+                    future.cancel()
+                keep_alive.close()  # the workers end now, before the pool would wait for their chunks
+                raise
+    finally:
+        keep_alive.close()
+        lifeline.close()
 
 
 def generate_chunks(config: SynthConfig, seed: int, *, workers: int = 1) -> Iterator[tuple]:
