@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from torch import nn
 
+from rfnet.seeding import torch_seeded
+
 _MODELS: dict[str, type[nn.Module]] = {}
 
 
@@ -26,8 +28,15 @@ def list_models() -> list[str]:
     return sorted(_MODELS)
 
 
-def create_model(name: str, **config) -> nn.Module:
-    """Build the model registered as ``name`` with keyword ``config`` (e.g. ``num_classes=11, in_chans=1``)."""
+def create_model(name: str, seed: int | None = None, **config) -> nn.Module:
+    """Build the model registered as ``name`` with keyword ``config`` (e.g. ``num_classes=11, in_chans=1``).
+
+    With ``seed`` its starting weights are drawn from that seed alone (and torch's global generator is left
+    as it was); without, from torch's global generator.
+    """
     if name not in _MODELS:
         raise ValueError(f"unknown model {name!r}; available: {list_models()}")
-    return _MODELS[name](**config)
+    if seed is None:
+        return _MODELS[name](**config)
+    with torch_seeded(seed):
+        return _MODELS[name](**config)
