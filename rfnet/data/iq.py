@@ -12,14 +12,17 @@ import torch
 
 def channels_first_to_complex(x: np.ndarray) -> torch.Tensor:
     """float ``[n, 2, samples]`` (I row, Q row) → complex64 tensor ``[n, samples]``."""
-    x = np.asarray(x, dtype=np.float32)
-    return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 2, 1))).view(torch.complex64)[..., 0]
+    return channels_last_to_complex(np.asarray(x).transpose(0, 2, 1))
 
 
 def channels_last_to_complex(x: np.ndarray) -> torch.Tensor:
-    """float ``[..., samples, 2]`` (I, Q pairs) → complex64 tensor ``[..., samples]``."""
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    return torch.from_numpy(x).view(torch.complex64)[..., 0]
+    """float ``[..., samples, 2]`` (I, Q pairs) → complex64 tensor ``[..., samples]``.
+
+    Viewed through a flat copy (none when ``x`` is already C-contiguous float32), so the strides numpy
+    leaves on length-1 axes cannot upset the complex view.
+    """
+    flat = np.ascontiguousarray(x, dtype=np.float32).reshape(-1)
+    return torch.from_numpy(flat).view(torch.complex64).reshape(x.shape[:-1])
 
 
 def complex_to_channels_first(iq: torch.Tensor) -> np.ndarray:

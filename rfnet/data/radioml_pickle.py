@@ -96,8 +96,9 @@ def read_rml2016_pickle(path: str | os.PathLike) -> RadioMLArrays:
     if sum(value.nbytes for value in values) > path.stat().st_size:
         raise ValueError(f"{path}: its arrays hold more bytes than the file; keys share arrays or "
                          "repeat their bytes")
-    if sum(len(value) for value in values) > MAX_EXAMPLES:
-        raise ValueError(f"{path}: more than {MAX_EXAMPLES} examples")
+    examples = sum(value.shape[0] for value in values if value.ndim)
+    if not 0 < examples <= MAX_EXAMPLES:
+        raise ValueError(f"{path}: holds {examples} examples; expected 1 to {MAX_EXAMPLES}")
     cells: dict[tuple[str, int], np.ndarray] = {}
     length = None
     for key, value in content.items():

@@ -68,6 +68,10 @@ class _NdarrayTemplate:
     def __repr__(self) -> str:
         return "numpy.ndarray"
 
+    def __call__(self, *args):
+        raise _Refused("it calls numpy.ndarray directly (shape, strides and buffer of its choosing), as no "
+                       "real pickle does; numpy pickles arrays through _reconstruct")
+
 
 _NDARRAY = _NdarrayTemplate()
 

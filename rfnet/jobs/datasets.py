@@ -203,7 +203,7 @@ def _in_memory(dataset: Dataset, num_samples: int, source: str, classes: Sequenc
     iq = torch.stack([item[0] for item in items])
     finite = torch.isfinite(torch.view_as_real(iq)).flatten(1).all(dim=1)
     if not bool(finite.all()):
-        bad = torch.flatnonzero(~finite)
+        bad = torch.nonzero(~finite).flatten()
         raise ValueError(f"{source}: {len(bad)} example(s) contain NaN or infinite samples "
                          f"(first at index {int(bad[0])})")
     labels = np.array([item[1] for item in items], dtype=np.int64)
