@@ -7,6 +7,8 @@ import os
 import signal
 import sys
 
+from .options import add_num_samples
+
 
 class Terminated(BaseException):
     """SIGTERM, raised in the main thread like ``KeyboardInterrupt`` so that the same cleanup runs: the
@@ -28,10 +30,10 @@ def add_parser(commands) -> None:
     synth.add_argument("--preset", choices=["rml2016", "rml2018"], default="rml2016",
                        help="starting configuration (default rml2016); the options below override it")
     synth.add_argument("--out", required=True, help="output file; an existing one is replaced when done")
-    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("--seed", type=int, default=0, help="seeds the generator: the same seed, the same bytes")
     synth.add_argument("--per-class-snr", type=int, help="examples per (class, SNR) cell")
     synth.add_argument("--classes", help="comma-separated modulation names, e.g. BPSK,QPSK,16QAM")
-    synth.add_argument("--length", type=int, help="complex samples per example")
+    add_num_samples(synth, "num_samples", "complex samples per example (default: the preset's)", old=("--length",))
     synth.add_argument("--snr-min", type=int, help="lowest SNR, dB")
     synth.add_argument("--snr-max", type=int, help="highest SNR, dB (included)")
     synth.add_argument("--snr-step", type=int, help="SNR step, dB")
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     overrides = {
         "classes": tuple(args.classes.split(",")) if args.classes else None,
         "examples_per_cell": args.per_class_snr,
-        "num_samples": args.length,
+        "num_samples": args.num_samples,
         "snr_min_db": args.snr_min,
         "snr_max_db": args.snr_max,
         "snr_step_db": args.snr_step,
