@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from rfnet.jobs.run_folder import OpenedModel, open_model
+from rfnet.jobs.run_folder import BEST_DIR, OpenedModel, open_model
 from rfnet.models.io import WEIGHTS_FILE
 
 MODEL_ENV = "RFNET_MODEL"
@@ -67,14 +67,14 @@ def demo_models(root: Path) -> dict[str, Path]:
     found = {}
     for folder in folders:
         for name in DEMO_MODELS:
-            if (folder / name / "best").is_dir():
+            if (folder / name / BEST_DIR).is_dir():
                 found[f"{folder.name}: {name}"] = folder / name
     return found
 
 
 def _weights_stamp(folder: Path) -> float:
     """Modification time of the model's weights, so a retrained model in the same folder reloads."""
-    for weights in (folder / WEIGHTS_FILE, folder / "best" / WEIGHTS_FILE):
+    for weights in (folder / WEIGHTS_FILE, folder / BEST_DIR / WEIGHTS_FILE):
         if weights.is_file():
             return weights.stat().st_mtime
     return 0.0

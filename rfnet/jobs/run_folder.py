@@ -4,7 +4,7 @@
 
     run/job.json       JOB_FILE: the settings (recipe values filled in), the data source, classes, sizes
     run/splits.npz     SPLITS_FILE: the train / validation / test indices into that data
-    run/best/          BEST_DIR: the best model (:func:`rfnet.models.save`)
+    run/best/          BEST_DIR: the best model (:func:`rfnet.models.save`, by the training engine)
     run/report/        REPORT_DIR: the test report (:func:`rfnet.evaluation.write_report`)
 
 The jobs that read a model (evaluate, robustness, classify, bench, export, the dashboard) take either the run
@@ -31,10 +31,10 @@ from rfnet.evaluation.report import METRICS_FILE
 from rfnet.jobs.datasets import DataSpec, LabelledData, open_data
 from rfnet.models import load, read_config
 from rfnet.models.io import CONFIG_FILE
+from rfnet.train.engine import BEST_DIR
 
 JOB_FILE = "job.json"
 SPLITS_FILE = "splits.npz"
-BEST_DIR = "best"
 REPORT_DIR = "report"
 SPLIT_NAMES = ("train", "validation", "test")
 
@@ -76,15 +76,9 @@ def read_run_record(run: Path) -> RunRecord | None:
 
     Raises ``ValueError`` naming the file for a ``job.json`` that is not a JSON object or a ``splits.npz``
     that cannot be read."""
-    path = run / JOB_FILE
-    if not path.is_file():
+    fields = _json_object(run / JOB_FILE, "run record")
+    if fields is None:
         return None
-    try:
-        fields = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path}: not valid JSON ({err})") from None
-    if not isinstance(fields, dict):
-        raise ValueError(f"{path}: expected a JSON object")
     splits = None
     if (run / SPLITS_FILE).is_file():
         try:
@@ -188,13 +182,17 @@ def open_in_class_order(spec: DataSpec, classes: Sequence[str], folder: str | Pa
 def read_run_report(run: Path) -> dict | None:
     """The run's test report (``report/metrics.json``, see :func:`rfnet.evaluation.compute_metrics`), or
     ``None`` if it has none. ``ValueError`` naming the file when it is not a JSON object."""
-    path = run / REPORT_DIR / METRICS_FILE
+    return _json_object(run / REPORT_DIR / METRICS_FILE, "rfnet report")
+
+
+def _json_object(path: Path, what: str) -> dict | None:
+    """The JSON object in ``path``, ``None`` if there is no such file, or a ``ValueError`` naming the file."""
     if not path.is_file():
         return None
     try:
-        metrics = json.loads(path.read_text(encoding="utf-8"))
+        value = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path}: not a readable rfnet report ({err})") from None
-    if not isinstance(metrics, dict):
-        raise ValueError(f"{path}: not a readable rfnet report (expected a JSON object)")
-    return metrics
+        raise ValueError(f"{path}: not valid JSON, so not a readable {what} ({err})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{path}: not a readable {what} (expected a JSON object)")
+    return value
