@@ -97,14 +97,16 @@ def add_quiet(parser: argparse.ArgumentParser) -> None:
 def add_data_selection(parser: argparse.ArgumentParser, classes_order: str = "in the data's label order") -> None:
     """``--classes`` (dest ``classes``, a tuple), ``--snr-min``/``--snr-max`` (dB; read back by
     :func:`snr_range`) and ``--per-class-snr`` (synthetic presets)."""
-    parser.add_argument("--classes", type=comma_list(), help=f"comma-separated class subset, {classes_order} (default: all)")
+    parser.add_argument("--classes", type=comma_list(),
+                        help=f"comma-separated class subset, {classes_order} (default: all)")
     parser.add_argument("--snr-min", type=float, help="keep examples with SNR >= this (dB; default: no lower bound)")
     parser.add_argument("--snr-max", type=float, help="keep examples with SNR <= this (dB; default: no upper bound)")
     parser.add_argument("--per-class-snr", type=positive_int,
                         help="synthetic presets: examples per (class, SNR) (default: the preset's)")
 
 
-def add_num_samples(parser: argparse.ArgumentParser, dest: str, help: str, old: tuple[str, ...] = ("--window",)) -> None:
+def add_num_samples(parser: argparse.ArgumentParser, dest: str, help: str,
+                    old: tuple[str, ...] = ("--window",)) -> None:
     """``--num-samples``, complex IQ samples per example or window, stored in ``dest``; the old names in
     ``old`` still work for one release."""
     parser.add_argument("--num-samples", dest=dest, type=positive_int, metavar="N", help=help)

@@ -31,14 +31,16 @@ def add_parser(commands) -> None:
                        help="starting configuration (default rml2016); the options below override it")
     synth.add_argument("--out", required=True, help="output file; an existing one is replaced when done")
     synth.add_argument("--seed", type=int, default=0, help="seeds the generator: the same seed, the same bytes")
-    synth.add_argument("--per-class-snr", type=int, help="examples per (class, SNR) cell")
-    synth.add_argument("--classes", help="comma-separated modulation names, e.g. BPSK,QPSK,16QAM")
+    synth.add_argument("--per-class-snr", type=int, help="examples per (class, SNR) cell (default: the preset's)")
+    synth.add_argument("--classes",
+                       help="comma-separated modulation names, e.g. BPSK,QPSK,16QAM (default: the preset's)")
     add_num_samples(synth, "num_samples", "complex samples per example (default: the preset's)", old=("--length",))
-    synth.add_argument("--snr-min", type=int, help="lowest SNR, dB")
-    synth.add_argument("--snr-max", type=int, help="highest SNR, dB (included)")
-    synth.add_argument("--snr-step", type=int, help="SNR step, dB")
+    synth.add_argument("--snr-min", type=int, help="lowest SNR, dB (default: the preset's)")
+    synth.add_argument("--snr-max", type=int, help="highest SNR, dB, included (default: the preset's)")
+    synth.add_argument("--snr-step", type=int, help="SNR step, dB (default: the preset's)")
     synth.add_argument("--normalization", choices=["unit_power", "sum_abs", "none"],
-                       help="per-example scaling (rml2016: sum_abs, as RadioML 2016; rml2018: unit_power)")
+                       help="per-example scaling (default: the preset's; rml2016: sum_abs, as RadioML 2016; "
+                       "rml2018: unit_power)")
     synth.add_argument("--snr-labels", choices=["true", "rml2016_nominal"],
                        help="true (default): each label is the SNR delivered; rml2016_nominal: RadioML 2016.10a's "
                        "labels, noise amplitude 10^(-label/10) on a unit-power signal, i.e. 2 x label dB")
