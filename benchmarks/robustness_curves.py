@@ -34,7 +34,8 @@ import torch
 
 from rfnet.data.synthetic import SynthConfig, write_synthetic
 from rfnet.jobs.finetune import FinetuneJob, finetune
-from rfnet.jobs.robustness import RobustnessJob, parse_budgets, robustness
+from rfnet.jobs.robustness import RobustnessJob, robustness
+from rfnet.robustness.budget import parse_budget_grid
 
 PUBLISHED = {"clean": 0.75, "uap_at_-10": (0.39, 0.41), "noise_at_-10": 0.68, "white_box_zero_by_db": -10.0}
 TABLE_BUDGETS = (-40.0, -30.0, -20.0, -15.0, -10.0, -5.0, 0.0)
@@ -97,7 +98,7 @@ def main() -> None:
     tick = time.time()
     report = robustness(RobustnessJob(
         models=(str(alexnet), str(vtcnn2), str(defended)), out=str(out / "report"), data=str(data),
-        attacks=("fgm", "pgd", "uap", "transfer", "noise"), psr_db=parse_budgets(args.psr, "--psr"),
+        attacks=("fgm", "pgd", "uap", "transfer", "noise"), psr_db=parse_budget_grid(args.psr, "--psr"),
         snr_range=(args.snr_min, args.snr_max), max_examples=args.max_examples, uap_examples=args.uap_examples,
         uap_epochs=2, pgd_steps=args.pgd_steps, surrogate=str(vtcnn2), batch_size=64, seed=0))
     timings["robustness"] = time.time() - tick

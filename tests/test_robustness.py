@@ -21,12 +21,14 @@ from rfnet.data.synthetic import SynthConfig, write_synthetic
 from rfnet.dsp.channel import ChannelConfig
 from rfnet.dsp.power import signal_power
 from rfnet.jobs.datasets import LabelledData
-from rfnet.jobs.robustness import RobustnessJob, _craft_and_test, parse_budgets
+from rfnet.jobs.robustness import RobustnessJob, _craft_and_test, robustness
 from rfnet.models import create_model, save
 from rfnet.robustness import PERTURB_NAMES, checks, perturb
 from rfnet.robustness.apgd import APGD, checkpoints
 from rfnet.robustness.attacks import FGM, PGD, GaussianNoise
-from rfnet.robustness.budget import delivered_db, enforce_budget, scale_to_power
+from rfnet.robustness.adversarial_training import make_adversary
+from rfnet.robustness.budget import (MAX_BUDGET_POINTS, check_budget_db, check_budget_grid, delivered_db,
+                                     enforce_budget, parse_budget_grid, scale_to_power)
 from rfnet.robustness.jammers import JAMMER_NAMES
 from rfnet.robustness.sweep import clean_correct, count_zero_gradients, sweep, worst_case
 from rfnet.robustness.transfer import Transfer
@@ -269,14 +271,35 @@ def test_transfer_from_an_untrained_surrogate_is_weaker_than_white_box(batch):
 
 # --- budget ranges and the command line ---------------------------------------------------------------
 
-def test_parse_budgets():
-    assert parse_budgets("-40:0:10", "--psr") == (-40.0, -30.0, -20.0, -10.0, 0.0)
-    assert parse_budgets("-3:0:2", "--psr") == (-3.0, -1.0)
-    assert parse_budgets("0,-10", "--jsr") == (-10.0, 0.0)
+def test_parse_budget_grid():
+    assert parse_budget_grid("-40:0:10", "--psr") == (-40.0, -30.0, -20.0, -10.0, 0.0)
+    assert parse_budget_grid("-3:0:2", "--psr") == (-3.0, -1.0)
+    assert parse_budget_grid("0,-10", "--jsr") == (-10.0, 0.0)
+    assert len(parse_budget_grid("-100:99.8:0.2", "--psr")) == MAX_BUDGET_POINTS  # the most a grid holds
     for text, message in (("0:-40:2", "reversed"), ("-40:0:0", "step must be positive"),
-                          ("", "empty"), ("a:b", "start:stop:step"), ("-10:nan:1", "finite")):
+                          ("", "empty"), ("a:b", "start:stop:step"), ("-10:nan:1", "finite"),
+                          ("-100:100:0.2", "1001 budgets, more than the 1000"),
+                          ("-10:0:1e-9", "10000000001 budgets"),  # issue 14: 22 GB, then killed
+                          ("-10:0:5e-324", "inf budgets"), ("-300:0:10", r"within \[-200, 200\]"),
+                          ("0,500", r"--psr 500.0: give a finite budget in dB within")):
         with pytest.raises(ValueError, match=message):
-            parse_budgets(text, "--psr")
+            parse_budget_grid(text, "--psr")
+
+
+def test_every_budget_option_follows_one_rule():
+    """Issue 12: PSR validity was four rules; now check_budget_db, whichever option gives the budget."""
+    for bad in (math.inf, math.nan, -201.0, 1e300, True):
+        with pytest.raises(ValueError, match="give a finite budget in dB within"):
+            check_budget_db(bad, "--x")
+        with pytest.raises(ValueError, match="--adv-psr .*give a finite budget"):
+            make_adversary("pgd", bad)
+    assert check_budget_db(-200, "--x") == -200.0 and check_budget_db(200.0, "--x") == 200.0
+    with pytest.raises(ValueError, match="--psr: budgets must be increasing"):
+        check_budget_grid((0.0, -10.0), "--psr")
+    with pytest.raises(ValueError, match="--unbounded-psr 1e\\+300: give a finite budget"):
+        robustness(RobustnessJob(models=("run",), out="x", unbounded_psr_db=1e300))
+    with pytest.raises(ValueError, match="--jsr: 1001 budgets"):
+        robustness(RobustnessJob(models=("run",), out="x", attacks=("barrage",), jsr_db=tuple(i / 10 for i in range(1001))))
 
 
 def test_snr_range_selects_within_the_runs_own_split():

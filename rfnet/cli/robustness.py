@@ -70,10 +70,11 @@ def add_parser(commands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     check_report_folder(args.out)
-    from rfnet.jobs.robustness import RobustnessJob, parse_budgets, robustness
+    from rfnet.jobs.robustness import RobustnessJob, robustness
+    from rfnet.robustness.budget import parse_budget_grid
 
-    args.psr_db = parse_budgets(args.psr_db, "--psr") if args.psr_db else None
-    args.jsr_db = parse_budgets(args.jsr_db, "--jsr") if args.jsr_db else None
+    args.psr_db = parse_budget_grid(args.psr_db, "--psr") if args.psr_db else None
+    args.jsr_db = parse_budget_grid(args.jsr_db, "--jsr") if args.jsr_db else None
     everything = {"max_examples": None} if args.max_examples == 0 else {}
     job = job_from_args(RobustnessJob, args, snr_range=snr_range(args), progress=not args.quiet, **everything)
     report = robustness(job)

@@ -33,6 +33,7 @@ from rfnet.models import check_classes
 from rfnet.robustness import checks
 from rfnet.robustness.apgd import APGD
 from rfnet.robustness.attacks import PGD
+from rfnet.robustness.budget import check_budget_db, check_budget_grid
 from rfnet.robustness.registry import JSR_ATTACKS, PER_INPUT_ATTACKS, build_attack, check_attack_names
 from rfnet.robustness.report import write_report
 from rfnet.robustness.sweep import Curve, accuracy_under, clean_correct, count_zero_gradients, sweep, worst_case
@@ -184,38 +185,6 @@ def _with_snr_breakdown(curve: Curve, snrs: torch.Tensor) -> dict:
     return record
 
 
-def parse_budgets(text: str, option: str) -> tuple[float, ...]:
-    """``"start:stop:step"`` (stop included) or a comma-separated list of dB values → a tuple of floats.
-
-    One ``ValueError`` for an empty, reversed or non-finite range."""
-    try:
-        if ":" in text:
-            parts = [float(p) for p in text.split(":")]
-            if len(parts) != 3:
-                raise ValueError
-            start, stop, step = parts
-            if not all(math.isfinite(p) for p in parts):
-                raise ValueError(f"{option} {text}: start, stop and step must be finite")
-            if step <= 0:
-                raise ValueError(f"{option} {text}: the step must be positive")
-            if stop < start:
-                raise ValueError(f"{option} {text}: reversed range (stop {stop:g} < start {start:g}); "
-                                 "write it low:high:step")
-            count = int(math.floor((stop - start) / step + 1e-9)) + 1
-            return tuple(round(start + i * step, 9) for i in range(count))
-        values = tuple(float(p) for p in text.split(",") if p.strip())
-    except ValueError as err:
-        if str(err).startswith(option):
-            raise
-        raise ValueError(f"{option} {text!r}: give start:stop:step in dB (e.g. -40:0:2) or a list (-20,-10,0)") \
-            from None
-    if not values:
-        raise ValueError(f"{option} {text!r}: empty budget list")
-    if not all(math.isfinite(v) for v in values):
-        raise ValueError(f"{option} {text!r}: budgets must be finite dB values")
-    return tuple(sorted(set(values)))
-
-
 # --- inputs ----------------------------------------------------------------------------------------
 
 def _check_job(job: RobustnessJob) -> tuple[str, ...]:
@@ -224,10 +193,10 @@ def _check_job(job: RobustnessJob) -> tuple[str, ...]:
     attacks = check_attack_names(job.attacks)
     for option, budgets, needed in (("--psr", job.psr_db, any(a not in JSR_ATTACKS for a in attacks)),
                                     ("--jsr", job.jsr_db, any(a in JSR_ATTACKS for a in attacks))):
-        if needed and not budgets:
-            raise ValueError(f"{option}: empty budget range")
-        if list(budgets) != sorted(budgets) or not all(math.isfinite(b) for b in budgets):
-            raise ValueError(f"{option}: budgets must be finite and increasing, got {list(budgets)}")
+        if needed:
+            check_budget_grid(budgets, option)
+    check_budget_db(job.uap_psr_db, "--uap-psr")
+    check_budget_db(job.unbounded_psr_db, "--unbounded-psr")
     if "transfer" in attacks and job.surrogate is None:
         raise ValueError("the transfer attack needs --surrogate (a model folder to craft on)")
     if job.max_examples is not None and job.max_examples < 1:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from rfnet.robustness.budget import check_budget_db
 from rfnet.robustness.perturb import apply_attack
 from rfnet.robustness.registry import build_attack
 
@@ -32,8 +33,7 @@ def make_adversary(attack: str, psr_db: float, *, pgd_steps: int = 5, pgd_step_s
     """
     if attack not in ADVERSARIAL_TRAINING_ATTACKS:
         raise ValueError(f"--adv-train {attack!r}: choose one of {list(ADVERSARIAL_TRAINING_ATTACKS)}")
-    if not isinstance(psr_db, (int, float)) or not -200 < psr_db < 200:
-        raise ValueError(f"--adv-psr {psr_db!r}: give a finite PSR in dB")
+    check_budget_db(psr_db, "--adv-psr")
     method = build_attack(attack, pgd_steps=pgd_steps, pgd_step_size=pgd_step_size)
 
     def adversary(model: nn.Module, iq: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
