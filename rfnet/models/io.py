@@ -76,7 +76,10 @@ def load(directory: str | Path, device: str | torch.device = "cpu", **overrides)
     conv1 into one for that many channels.
     """
     meta = read_config(directory)
-    model = create_model(meta["arch"], **{**meta["config"], **overrides})
+    try:
+        model = create_model(meta["arch"], **{**meta["config"], **overrides})
+    except (TypeError, ValueError) as err:  # a setting the model does not take, or a value it refuses
+        raise ValueError(f"{Path(directory) / CONFIG_FILE}: cannot rebuild the saved model ({err})") from None
     weights = Path(directory) / WEIGHTS_FILE
     if not weights.is_file():
         raise FileNotFoundError(f"{directory}: no {WEIGHTS_FILE}")
