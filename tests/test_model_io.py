@@ -115,3 +115,96 @@ def test_save_refuses_models_it_cannot_rebuild(tmp_path):
 def test_load_places_the_model_on_the_device(tmp_path):
     path = save(AlexNetTV(num_classes=2), tmp_path / "m")
     assert next(load(path, device="meta").parameters()).device.type == "meta"
+
+
+NON_DEFAULT_SETTINGS = {
+    "alexnet": {"num_classes": 7, "in_chans": 2, "drop_rate": 0.25, "init": "caffe", "alpha_over_n": False,
+                "conv1_padding": 2},
+    "alexnet_tv": {"num_classes": 3, "in_chans": 1, "drop_rate": 0.125, "init": "he"},
+    "vtcnn2": {"classes": ["a", "b"], "num_samples": 64, "drop_rate": 0.25, "unit_power": False,
+               "sample_rate_hz": 1e6},
+    "radioml_resnet": {"classes": ["a", "b", "c"], "num_samples": 128, "drop_rate": 0.125, "unit_power": False,
+                       "sample_rate_hz": 2e6},
+    "spectrogram_classifier": {
+        "classes": ["a", "b"], "frontend": {"n_fft": 32, "image_size": [70, 64], "channels": 2},
+        "backbone": "alexnet_tv", "backbone_config": {"num_classes": 2, "in_chans": 2, "drop_rate": 0.0},
+        "num_samples": 256, "sample_rate_hz": 5e5},
+}
+"""Each registered model with every constructor keyword set away from its default."""
+
+
+def constructor_keywords(cls) -> dict:
+    """Keyword → default (``inspect.Parameter.empty`` where there is none) of ``cls``'s constructor, its
+    ``**settings`` spelled out as the fields of its settings dataclass."""
+    import dataclasses
+    import inspect
+
+    keywords = {}
+    for param in list(inspect.signature(cls.__init__).parameters.values())[1:]:
+        if param.kind is param.VAR_KEYWORD:
+            settings_type = {"vtcnn2": "VTCNN2Config", "radioml_resnet": "RadioMLResNetConfig",
+                             "alexnet": "AlexNetConfig", "alexnet_tv": "AlexNetTVConfig"}[cls.arch]
+            module = inspect.getmodule(cls)
+            for field in dataclasses.fields(getattr(module, settings_type)):
+                keywords[field.name] = inspect.Parameter.empty if field.default is dataclasses.MISSING \
+                    else field.default
+        else:
+            keywords[param.name] = param.default
+    return keywords
+
+
+@pytest.mark.parametrize("name", sorted(NON_DEFAULT_SETTINGS))
+def test_every_constructor_keyword_reaches_config_json_and_comes_back(tmp_path, name):
+    from rfnet.models import list_models
+    from rfnet.models.registry import _MODELS
+
+    assert sorted(NON_DEFAULT_SETTINGS) == list_models()  # a new model needs its row here
+    given = NON_DEFAULT_SETTINGS[name]
+    keywords = constructor_keywords(_MODELS[name])
+    assert set(given) == set(keywords), "every keyword set in the table above"
+    assert all(given[key] != default for key, default in keywords.items())
+    model = create_model(name, **given)
+    saved = read_config(save(model, tmp_path / "m"))["config"]
+    assert set(saved) == set(keywords)  # nothing taken and then left out of config.json
+    for key, value in given.items():
+        if isinstance(value, dict):  # frontend / backbone_config: the given fields among the resolved ones
+            assert {k: saved[key][k] for k in value} == value
+        else:
+            assert saved[key] == value
+    again = load(tmp_path / "m")
+    assert again.settings == model.settings and again.config == saved
+
+
+def test_a_classifier_saved_before_it_recorded_its_input_loads_by_the_stated_rule(tmp_path):
+    from rfnet.models import SpectrogramClassifier
+
+    model = SpectrogramClassifier(["a", "b"], {"image_size": [63, 63]}, backbone="alexnet_tv", num_samples=1024)
+    path = save(model, tmp_path / "m") / "config.json"
+    meta = json.loads(path.read_text())
+    for key in ("num_samples", "sample_rate_hz"):
+        del meta["config"][key]
+    path.write_text(json.dumps(meta))
+    old = load(tmp_path / "m")  # n_fft 16 is the 128-sample default front end's: 128
+    assert old.input_spec.num_samples == 128 and old.input_spec.sample_rate_hz is None
+    assert old.input_spec.min_image_size == 63 and old.input_spec.image_size == (63, 63)
+    meta["config"]["frontend"]["n_fft"] = 24
+    path.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=r"config.json: cannot rebuild.*give num_samples.*n_fft=24"):
+        load(tmp_path / "m")
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"num_samples": 10_000_000}, r"num_samples=10000000 is more than the 16384 samples"),
+    ({"colour": "red"}, r"unknown setting\(s\) \['colour'\]"),
+])
+def test_a_config_json_asking_for_too_much_or_unknown_keywords_is_one_sentence(tmp_path, change, message):
+    import time
+
+    path = save(create_model("vtcnn2", classes=["a", "b"]), tmp_path / "m") / "config.json"
+    meta = json.loads(path.read_text())
+    meta["config"].update(change)
+    path.write_text(json.dumps(meta))
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match=f"{tmp_path / 'm' / 'config.json'}: cannot rebuild the saved model.*{message}"):
+        load(tmp_path / "m")
+    assert time.perf_counter() - started < 1.0  # refused before building 80 x 10^7 x 256 weights
