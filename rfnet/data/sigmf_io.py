@@ -91,13 +91,8 @@ class SigMFRecording:
         """Write the samples as stored (same datatype, no container header) to ``destination``,
         ``chunk_bytes`` at a time."""
         size = self.num_samples * sigmf.sigmffile.dtype_info(self.datatype)["sample_size"]
-        handle = self._handle
+        handle = self._handle  # data_file is the .sigmf-data, or the (uncompressed) archive itself
         with open(destination, "wb") as target:
-            if handle.data_buffer is not None:  # a .sigmf archive read into memory
-                view = handle.data_buffer.getbuffer()
-                target.write(view[handle.data_offset:handle.data_offset + size])
-                view.release()
-                return
             with open(handle.data_file, "rb") as source:
                 source.seek(handle.data_offset)
                 remaining = size
