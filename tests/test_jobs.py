@@ -152,7 +152,7 @@ def test_bad_input_each_gets_a_clear_message(run, datasets, tmp_path, capsys):
     err = error_of(capsys, ["evaluate", "--model", str(run), "--data", str(nan_file), "--quiet"])
     assert "NaN" in err and "nan.h5" in err
 
-    assert "no such folder" in error_of(capsys, ["evaluate", "--model", str(tmp_path / "missing"), "--quiet"])
+    assert "no such model folder" in error_of(capsys, ["evaluate", "--model", str(tmp_path / "missing"), "--quiet"])
     corrupt = tmp_path / "corrupt"
     corrupt.mkdir()
     (corrupt / "config.json").write_text((run / "best" / "config.json").read_text())
@@ -263,3 +263,58 @@ def test_finetune_help_lists_each_models_recipe(capsys):
     for shown in ("alexnet 0.0003", "vtcnn2 0.001", "alexnet 64", "radioml_resnet 1024", "vtcnn2 100",
                   "alexnet 0.01", "patience, epochs without a new best: vtcnn2 5 (validation loss)"):
         assert shown in text
+
+
+def test_the_saved_model_records_the_input_it_was_trained_on(run):
+    from rfnet.models import load, read_config
+
+    assert read_config(run / "best")["config"]["num_samples"] == 128
+    spec = load(run / "best").input_spec
+    assert (spec.num_samples, spec.fixed_length, spec.classes) == (128, True, tuple(sorted(CLASSES)))
+
+
+def test_image_sides_are_stated_once_and_agree_with_alexnet():
+    from rfnet.dsp.spectrogram import DEFAULTS_BY_LENGTH, SpectrogramConfig
+    from rfnet.jobs.demo import DemoConfig
+    from rfnet.jobs.finetune import DEFAULT_IMAGE_SIZE
+    from rfnet.models import SpectrogramClassifier
+    from rfnet.models.alexnet import min_input_size, native_input_size
+
+    assert DEFAULT_IMAGE_SIZE == min_input_size(conv1_padding=0) == DemoConfig().image_size
+    assert SpectrogramConfig().image_size == (native_input_size(conv1_padding=0),) * 2
+    assert all("image_size" not in fields for fields in DEFAULTS_BY_LENGTH.values())
+    spec = SpectrogramClassifier(["a", "b"], {"image_size": (63, 63)}, backbone="alexnet_tv").input_spec
+    assert (spec.min_image_size, spec.native_image_size, spec.num_samples) == (63, 223, 128)
+    with pytest.raises(ValueError, match="smaller than backbone alexnet's minimum input of 67x67"):
+        SpectrogramClassifier(["a", "b"], {"image_size": (66, 66)}, backbone="alexnet")
+
+
+def test_evaluate_does_not_import_finetune():
+    import subprocess
+    import sys
+
+    code = "import sys, rfnet.jobs.evaluate; print(sorted(m for m in sys.modules if m.startswith('rfnet.jobs.')))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "rfnet.jobs.run_folder" in loaded and "rfnet.jobs.finetune" not in loaded
+
+
+@pytest.mark.parametrize("change, message", [({"colour": "red"}, "unknown setting(s) ['colour']"),
+                                             ({"num_samples": 10_000_000}, "num_samples=10000000 is more than")])
+def test_a_config_json_the_model_cannot_take_is_one_sentence_in_every_job(run, datasets, tmp_path, capsys,
+                                                                            change, message):
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(run / "best", bad)
+    meta = json.loads((bad / "config.json").read_text())
+    meta["config"].update(change)
+    (bad / "config.json").write_text(json.dumps(meta))
+    data = str(datasets["train.pkl"])
+    for argv in (["evaluate", "--model", str(bad), "--data", data],
+                 ["robustness", "--model", str(bad), "--data", data, "--out", str(tmp_path / "rob")],
+                 ["finetune", "--data", data, "--backbone", str(bad), "--out", str(tmp_path / "ft")],
+                 ["bench", "--model", str(bad), "--out", str(tmp_path / "store.sqlite")],
+                 ["export", "--model", str(bad), "--format", "torchscript", "--out", str(tmp_path / "m.pt")]):
+        err = error_of(capsys, [*argv, "--quiet"] if argv[0] != "export" else argv)
+        assert f"{bad / 'config.json'}: cannot rebuild the saved model" in err and message in err, argv
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad"]  # nothing written

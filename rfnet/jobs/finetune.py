@@ -35,37 +35,30 @@ Which model trains:
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import io
-import json
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import torch
 from torch import nn
 
-from rfnet.data.atomic import atomic_output
 from rfnet.dsp.spectrogram import SpectrogramConfig
-from rfnet.jobs.datasets import DataSpec, LabelledData, open_data
+from rfnet.jobs.datasets import DataSpec, LabelledData
 from rfnet.jobs.evaluate import evaluate_split, model_name
 from rfnet.jobs.recipes import RECIPE_OPTIONS, RECIPES, TrainingRecipe
-from rfnet.models import AlexNetBackbone, SpectrogramClassifier, create_model, load, read_config
+from rfnet.jobs.run_folder import REPORT_DIR, open_in_class_order, write_run_record
+from rfnet.models import AlexNetBackbone, SpectrogramClassifier, check_classes, create_model, load, read_config
 from rfnet.robustness.adversarial_training import make_adversary
+from rfnet.seeding import torch_seeded
 from rfnet.train import TrainConfig, Trainer, check_run_folder
 
 ALEXNET_MODELS = ("alexnet", "alexnet_tv")
 BASELINE_MODELS = ("vtcnn2", "radioml_resnet")
 MODELS = ALEXNET_MODELS + BASELINE_MODELS
 DEFAULT_IMAGE_SIZE = 67
-"""Spectrogram image side in pixels: the smallest the paper AlexNet takes (alexnet_tv takes 63 and up)."""
-
-JOB_FILE = "job.json"
-SPLITS_FILE = "splits.npz"
-REPORT_DIR = "report"
+"""Spectrogram image side in pixels: the smallest the paper AlexNet takes
+(``rfnet.models.alexnet.min_input_size(0)``, which a test holds it to; alexnet_tv takes 63 and up). A literal,
+so that ``rfnet finetune --help`` reads it without importing torch (:mod:`rfnet.cli.defaults`)."""
 
 
 @dataclass(frozen=True)
@@ -88,8 +81,8 @@ class FinetuneJob:
         classes: class subset, in label order; snr_range: ``(low_db, high_db)`` kept for training.
         per_class_snr, synth_snr_range, synth_snr_step_db: size of a generated preset.
         window_samples: samples per window cut from SigMF recordings.
-        image_size: spectrogram side in pixels (``None``: :data:`DEFAULT_IMAGE_SIZE`, or the backbone's
-            minimum if larger).
+        image_size: spectrogram side in pixels (``None``: :data:`DEFAULT_IMAGE_SIZE`); the backbone refuses
+            a side below its minimum.
         imagenet_normalize: ImageNet mean/std on the spectrogram: what ImageNet-trained backbones saw, and
             for AlexNet from scratch (no batch norm) centred inputs that leave chance level sooner.
         adv_train: adversarial training (:mod:`rfnet.robustness.adversarial_training`): each training batch
@@ -153,11 +146,7 @@ def finetune(job: FinetuneJob) -> FinetuneOutcome:
     out = Path(job.out)
     check_run_folder(out, job.resume)
     adversary = make_adversary(job.adv_train, job.adv_psr_db, pgd_steps=job.adv_steps) if job.adv_train else None
-    data = open_data(job.data_spec(), out)
-    saved_classes = _saved_classes(job.backbone)
-    if job.classes is None and saved_classes and sorted(saved_classes) == sorted(data.classes) \
-            and list(saved_classes) != list(data.classes):
-        data = open_data(dataclasses.replace(job.data_spec(), classes=tuple(saved_classes)), out)
+    data = open_in_class_order(job.data_spec(), _saved_classes(job.backbone), out)
     train_idx, val_idx, test_idx = data.split(job.seed)
     model, note = build_model(job, data)
     if note:
@@ -171,7 +160,7 @@ def finetune(job: FinetuneJob) -> FinetuneOutcome:
     out.mkdir(parents=True, exist_ok=True)
     trainer = Trainer(model, data.subset(train_idx), data.subset(val_idx), config, out,
                       param_groups=groups, resume=job.resume, adversary=adversary)
-    _write_run_record(out, job, recipe, data, (train_idx, val_idx, test_idx))
+    write_run_record(out, run_record(job, recipe, data), (train_idx, val_idx, test_idx))
     result = trainer.fit()
     best = load(result.paths["best"])
     metrics = evaluate_split(best, data.subset(val_idx), data.subset(test_idx), out / REPORT_DIR,
@@ -198,11 +187,10 @@ def build_model(job: FinetuneJob, data: LabelledData) -> tuple[nn.Module, str | 
     if job.backbone == "scratch":
         if job.model in BASELINE_MODELS:
             _check_alexnet_options(job, job.model)
-            with _seeded(job.seed):
-                return create_model(job.model, classes=classes, num_samples=data.num_samples), None
-        with _seeded(job.seed):
-            model = SpectrogramClassifier(classes, _frontend(job, data, job.model), backbone=job.model,
-                                          backbone_config={"init": "he"})
+            return create_model(job.model, seed=job.seed, classes=classes, num_samples=data.num_samples), None
+        with torch_seeded(job.seed):
+            model = SpectrogramClassifier(classes, _frontend(job, data), backbone=job.model,
+                                          backbone_config={"init": "he"}, num_samples=data.num_samples)
         return model, None
     folder = Path(job.backbone)
     if not folder.is_dir():
@@ -210,47 +198,39 @@ def build_model(job: FinetuneJob, data: LabelledData) -> tuple[nn.Module, str | 
     arch = read_config(folder)["arch"]
     saved = load(folder)
     if isinstance(saved, AlexNetBackbone):
-        with _seeded(job.seed):  # the fresh head
-            model = SpectrogramClassifier.from_backbone(saved, classes, _frontend(job, data, saved.arch))
+        with torch_seeded(job.seed):  # the fresh head
+            model = SpectrogramClassifier.from_backbone(saved, classes, _frontend(job, data),
+                                                        num_samples=data.num_samples)
         return model, None
     if isinstance(saved, SpectrogramClassifier):
-        if list(saved.classes) == classes:
-            return saved, None
-        with _seeded(job.seed):
-            model = SpectrogramClassifier.from_backbone(saved.backbone, classes, saved.frontend.config)
+        if list(saved.classes) == classes:  # the same model, recording the length it now trains on
+            return SpectrogramClassifier(classes, saved.frontend.config, backbone=saved.backbone,
+                                         num_samples=data.num_samples, sample_rate_hz=saved.sample_rate_hz), None
+        with torch_seeded(job.seed):
+            model = SpectrogramClassifier.from_backbone(saved.backbone, classes, saved.frontend.config,
+                                                        num_samples=data.num_samples)
         return model, (f"--backbone {folder}: its classes {list(saved.classes)} are not the data's {classes}; "
                        "keeping its backbone and front end, with a new head for the data's classes")
     if arch in BASELINE_MODELS:
         _check_alexnet_options(job, arch)
-        from rfnet.models import check_classes
-
         check_classes(saved, classes)
+        if saved.num_samples != data.num_samples:
+            raise ValueError(f"--backbone {folder}: {arch} takes {saved.num_samples}-sample examples; "
+                             f"the data's have {data.num_samples}")
         return saved, None
     raise ValueError(f"--backbone {folder}: a saved {arch!r}, not an AlexNet backbone or a classifier")
 
 
-@contextlib.contextmanager
-def _seeded(seed: int) -> Iterator[None]:
-    """Inside, torch's global RNG is seeded with ``seed`` (a fresh model's weights are drawn from it);
-    the caller's RNG state is back as it was afterwards."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
-
-
-def _saved_classes(backbone: str) -> list[str] | None:
-    """The class names of a saved model folder, if it is one and has them (to label the data alike)."""
+def _saved_classes(backbone: str) -> list[str]:
+    """The class names of a saved model folder, if it is one and has them (to label the data alike), else []."""
     if backbone == "scratch" or not (Path(backbone) / "config.json").is_file():
-        return None
+        return []
     classes = read_config(backbone)["config"].get("classes")
-    return list(classes) if isinstance(classes, list) else None
+    return list(classes) if isinstance(classes, list) else []
 
 
-def _frontend(job: FinetuneJob, data: LabelledData, backbone: str) -> SpectrogramConfig:
-    minimum = {"alexnet": 67, "alexnet_tv": 63}.get(backbone, DEFAULT_IMAGE_SIZE)
-    side = job.image_size if job.image_size is not None else max(DEFAULT_IMAGE_SIZE, minimum)
-    if side < minimum:
-        raise ValueError(f"--image-size {side}: backbone {backbone} needs at least {minimum} pixels")
+def _frontend(job: FinetuneJob, data: LabelledData) -> SpectrogramConfig:
+    side = DEFAULT_IMAGE_SIZE if job.image_size is None else job.image_size
     return SpectrogramConfig.for_length(data.num_samples, image_size=(side, side),
                                         imagenet_normalize=job.imagenet_normalize)
 
@@ -273,32 +253,11 @@ def _param_groups(job: FinetuneJob, model: nn.Module) -> list[dict] | None:
     return groups
 
 
-def _write_run_record(out: Path, job: FinetuneJob, recipe: TrainingRecipe, data: LabelledData,
-                      splits: tuple[np.ndarray, ...]) -> None:
-    """``job.json`` (settings with the recipe's values filled in, the recipe, data source, classes) and
-    ``splits.npz`` (the three index arrays)."""
-    record = {"job": dataclasses.asdict(job), "recipe": dataclasses.asdict(recipe), "data_source": data.source,
-              "classes": list(data.classes), "num_examples": len(data), "num_samples": data.num_samples}
-    with atomic_output(out / JOB_FILE) as temporary:
-        temporary.write_text(json.dumps(record, indent=2) + "\n")
-    buffer = io.BytesIO()
-    np.savez(buffer, train=splits[0], validation=splits[1], test=splits[2])
-    with atomic_output(out / SPLITS_FILE) as temporary:
-        temporary.write_bytes(buffer.getvalue())
-
-
-def read_run_record(run: Path) -> tuple[dict, dict[str, np.ndarray]] | None:
-    """A run folder's ``job.json`` and splits, or ``None`` when it has none (a bare model folder)."""
-    record, splits = run / JOB_FILE, run / SPLITS_FILE
-    if not (record.is_file() and splits.is_file()):
-        return None
-    try:
-        meta = json.loads(record.read_text())
-        with np.load(splits) as arrays:
-            parts = {name: arrays[name] for name in ("train", "validation", "test")}
-    except (OSError, ValueError, KeyError) as err:
-        raise ValueError(f"{run}: unreadable run record ({err})") from None
-    return meta, parts
+def run_record(job: FinetuneJob, recipe: TrainingRecipe, data: LabelledData) -> dict:
+    """What ``job.json`` holds: the settings with the recipe's values filled in, the recipe, the data source,
+    its classes and sizes."""
+    return {"job": dataclasses.asdict(job), "recipe": dataclasses.asdict(recipe), "data_source": data.source,
+            "classes": list(data.classes), "num_examples": len(data), "num_samples": data.num_samples}
 
 
 def format_outcome(outcome: FinetuneOutcome) -> str:
