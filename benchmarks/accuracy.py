@@ -121,7 +121,7 @@ def high_snr_by_class(metrics: dict) -> dict[str, float]:
 
 def training_record(run: Path) -> dict:
     """The resolved recipe a finetune run trained with and the epochs it ran (early stopping may cut it)."""
-    record = json.loads((run / "job.json").read_text())
+    record = read_run_record(run).fields
     epochs_run = sum(1 for line in read_metrics(run / "metrics.jsonl") if line["split"] == "val")
     return ({key: record["job"][key] for key in ("lr", "weight_decay", "batch_size", "epochs")}
             | {"early_stopping_patience": record["recipe"]["early_stopping_patience"], "epochs_run": epochs_run})
