@@ -44,7 +44,7 @@ from rfnet.evaluation import Predictions, accuracy_curve, compare_reports, write
 from rfnet.jobs.datasets import DataSpec, LabelledData, open_data
 from rfnet.jobs.demo import COMPARISON_FIGURE, MODEL_NAMES, DemoConfig, run_demo
 from rfnet.jobs.finetune import DEFAULT_IMAGE_SIZE
-from rfnet.jobs.run_folder import read_run_record
+from rfnet.jobs.run_folder import read_run_record, read_run_report
 from rfnet.train.metrics import read_metrics
 
 MODELS = ("alexnet", "vtcnn2", "radioml_resnet")
@@ -170,7 +170,7 @@ def main() -> None:
                                     high_snr_db=HIGH_SNR_DB)
     minutes = (time.monotonic() - started) / 60
 
-    reports = {MODEL_NAMES[m]: json.loads((out / m / "report" / "metrics.json").read_text()) for m in MODELS}
+    reports = {MODEL_NAMES[m]: read_run_report(out / m) for m in MODELS}
     reports[FEATURES_ROW] = features_metrics
     print(compare_reports(reports, out / COMPARISON_FIGURE, high_snr_db=HIGH_SNR_DB,
                           title="Accuracy vs SNR (test split)"))
