@@ -59,18 +59,19 @@ class ReferenceLighting:
         return image + self.lighting.offsets(alpha)[0][:, None, None]
 
 
-def reference_steps() -> dict[str, v2.Transform]:
+def reference_steps(crop: int = CROP) -> dict[str, v2.Transform]:
+    """pytorch/examples' ImageNet training transforms plus the paper's steps, by stage."""
     return {
         "resize 256 + centre": v2.Compose([v2.Resize(256, antialias=True), v2.CenterCrop(256)]),
         "crop + flip + light + normalise": v2.Compose([
-            v2.RandomCrop(CROP), v2.RandomHorizontalFlip(), v2.ToImage(), v2.ToDtype(torch.float32, scale=True),
+            v2.RandomCrop(crop), v2.RandomHorizontalFlip(), v2.ToImage(), v2.ToDtype(torch.float32, scale=True),
             ReferenceLighting(PCALighting()), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD),
         ]),
     }
 
 
-def reference_transform() -> v2.Compose:
-    return v2.Compose(list(reference_steps().values()))
+def reference_transform(crop: int = CROP) -> v2.Compose:
+    return v2.Compose(list(reference_steps(crop).values()))
 
 
 def stage_times(folder: ImageNetFolder, batch_size: int) -> dict[str, dict[str, float]]:
