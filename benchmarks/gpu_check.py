@@ -1,6 +1,7 @@
 """The one prepared device check (issue 13): on a CUDA machine, every GPU claim of rfnet measured in < 8 minutes.
 
-    pip install --no-deps -e '.[gpu]'        # on the GPU machine: rfnet, plus DALI for the dali rows
+    pip install --no-deps -e .               # on the GPU machine, beside its own torch
+    pip install nvidia-dali-cuda130          # optional, where PyPI is reachable: the DALI rows and test
     python benchmarks/gpu_check.py           # the whole check, < 8 minutes
     python benchmarks/gpu_check.py --dry-run # anywhere: the same plumbing at tiny sizes on the CPU, seconds
 

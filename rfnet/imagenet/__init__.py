@@ -3,7 +3,8 @@
 - :mod:`rfnet.imagenet.folder`: :class:`ImageNetFolder` reads ``train/<wnid>/*.JPEG`` and ``val/``.
 - :mod:`rfnet.imagenet.transforms`, :mod:`~rfnet.imagenet.lighting`: crop, mirror, PCA lighting, normalise
   (statistics in :mod:`~rfnet.imagenet.normalization`).
-- :mod:`rfnet.imagenet.gpu`: decode and augment whole batches on the training device (nvjpeg).
+- :mod:`rfnet.imagenet.gpu`: decode and augment whole batches on the training device (nvjpeg);
+  :mod:`rfnet.imagenet.dali`: the same with NVIDIA DALI (optional: ``pip install 'rfnet[gpu]'``).
 - :mod:`rfnet.imagenet.pca`, :mod:`~rfnet.imagenet.labels`, :mod:`~rfnet.imagenet.val`,
   :mod:`~rfnet.imagenet.jpeg`, :mod:`~rfnet.imagenet.image_folders` (generated stand-in folders).
 
