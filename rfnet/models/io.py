@@ -1,7 +1,10 @@
 """Save and load models as a folder: ``model.safetensors`` plus ``config.json`` that rebuilds the model.
 
 A model is saveable when it has ``arch`` (its :func:`~rfnet.models.create_model` name) and ``config``
-(the JSON-serialisable keyword arguments that rebuild it).
+(the JSON-serialisable keyword arguments that rebuild it). A classifier's ``config.json`` also holds
+``input``, its :class:`~rfnet.models.config.InputSpec` (input length, sample rate, image size, channel
+mapping, the backbone's native and minimum sizes, classes), written for whoever reads the file; ``load``
+rebuilds the model from ``config`` alone.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from .config import json_form
 from .registry import create_model, list_models
 from .weights import load_checked_state_dict
 
@@ -41,6 +45,8 @@ def save(model: nn.Module, directory: str | Path) -> Path:
     try:
         save_file(state, staging / WEIGHTS_FILE, metadata={"arch": model.arch})
         meta = {"arch": model.arch, "config": model.config, "rfnet_version": __version__}
+        if hasattr(model, "input_spec"):  # what a classifier takes, for readers of the file; load ignores it
+            meta["input"] = json_form(model.input_spec)
         (staging / CONFIG_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         if directory.exists():
             retired = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=directory.parent))
