@@ -208,3 +208,17 @@ def test_a_config_json_asking_for_too_much_or_unknown_keywords_is_one_sentence(t
     with pytest.raises(ValueError, match=f"{tmp_path / 'm' / 'config.json'}: cannot rebuild the saved model.*{message}"):
         load(tmp_path / "m")
     assert time.perf_counter() - started < 1.0  # refused before building 80 x 10^7 x 256 weights
+
+
+def test_a_saved_classifier_states_what_it_takes_beside_its_config(tmp_path):
+    from rfnet.models import SpectrogramClassifier
+
+    model = SpectrogramClassifier(["a", "b"], {"image_size": [70, 70]}, backbone="alexnet", num_samples=256,
+                                  sample_rate_hz=1e6)
+    meta = read_config(save(model, tmp_path / "m"))
+    assert meta["input"] == {"classes": ["a", "b"], "num_samples": 256, "fixed_length": False, "min_samples": 16,
+                             "sample_rate_hz": 1e6, "image_size": [70, 70], "channel_mapping": "repeat",
+                             "native_image_size": 227, "min_image_size": 67}
+    assert load(tmp_path / "m").input_spec == model.input_spec
+    baseline = read_config(save(create_model("vtcnn2", classes=["a", "b"]), tmp_path / "v"))["input"]
+    assert (baseline["num_samples"], baseline["fixed_length"], baseline["image_size"]) == (128, True, None)
