@@ -136,6 +136,12 @@ def iq_summary(path: Path) -> tuple:
     return stream.samples.shape[0], str(stream.samples.dtype)
 
 
+def windows_summary(path: Path) -> tuple:
+    """What ``--data capture.sigmf-meta`` gives: labelled windows of 16 samples, all read."""
+    data = open_data(DataSpec(str(path), window_samples=16))
+    return len(data), data.classes
+
+
 # ---- pickles: raw opcodes, so each file is exactly the hostile one ------------------------------------
 
 PROTO2 = pickle.PROTO + b"\x02"
@@ -466,6 +472,8 @@ ODD_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 10**20), st.flo
 def odd_sigmf_metadata(draw) -> dict:
     global_info = {"core:datatype": draw(st.sampled_from(["cf32_le", "ci16_le", "cu8", "rf32_be", "cq16", 7])),
                    "core:version": "1.2.0"}
+    if draw(st.booleans()):
+        global_info["rfnet:classes"] = draw(st.one_of(st.just(["x", "y"]), ODD_VALUES))
     for key in ("core:num_channels", "core:trailing_bytes", "core:sample_rate"):
         if draw(st.booleans()):
             global_info[key] = draw(st.one_of(st.integers(-2, 3), ODD_VALUES))
@@ -474,7 +482,9 @@ def odd_sigmf_metadata(draw) -> dict:
         capture["core:header_bytes"] = draw(st.one_of(st.integers(0, 64), ODD_VALUES))
     annotations = [{"core:sample_start": draw(st.one_of(st.integers(0, 600), ODD_VALUES)),
                     "core:sample_count": draw(st.one_of(st.integers(0, 600), ODD_VALUES)),
-                    "core:label": "x"} for _ in range(draw(st.integers(0, 2)))]
+                    "core:label": draw(st.one_of(st.sampled_from(["x", "y"]), ODD_VALUES)),
+                    "rfnet:snr_db": draw(st.one_of(st.integers(-20, 20), ODD_VALUES))}
+                   for _ in range(draw(st.integers(0, 2)))]
     return {"global": global_info, "captures": draw(st.sampled_from([[capture], [], capture])),
             "annotations": annotations}
 
@@ -485,7 +495,8 @@ def test_fuzzed_sigmf_metadata(tmp_path, metadata, data_bytes):
     path = tmp_path / "fuzzed.sigmf-meta"
     path.write_text(json.dumps(metadata))
     (tmp_path / "fuzzed.sigmf-data").write_bytes(noise_bytes()[:data_bytes])
-    assert_load_or_clear_error(read_bounded(iq_summary, path), path)
+    for read in (iq_summary, windows_summary):
+        assert_load_or_clear_error(read_bounded(read, path), path)
 
 
 def test_bounded_reports_memory_bombs_and_hangs(tmp_path, monkeypatch):

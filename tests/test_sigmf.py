@@ -163,6 +163,12 @@ def test_other_bad_recordings(tmp_path):
     bad_hash = write_recording(tmp_path, "hash", bytes(16), "cf32_le", extra_global={"core:sha512": "0" * 128})
     with pytest.raises(ValueError, match=r"hash\.sigmf-meta: not a valid SigMF recording.*hash"):
         open_sigmf(bad_hash)
+    for snr in ("abc", 1e300, True):
+        annotation = {"core:sample_start": 0, "core:sample_count": 4, "core:label": "x", "rfnet:snr_db": snr}
+        odd_snr = write_recording(tmp_path, "snr", bytes(32), "cf32_le", annotations=[annotation])
+        with pytest.raises(ValueError, match=r"snr\.sigmf-meta: annotations\[0\]\.rfnet:snr_db is .*; expected a "
+                                             r"number of dB"):
+            SigMFWindows(odd_snr, 4)
     no_windows = write_recording(tmp_path, "plain", bytes(64), "cf32_le")
     with pytest.raises(ValueError, match=r"plain\.sigmf-meta: no annotated segment"):
         SigMFWindows(no_windows, 4)

@@ -8,8 +8,10 @@ metadata and locates the data itself, within bounds, and refuses with one ``Valu
 - **archives** (``.sigmf``): an uncompressed tar only (gzip, bzip2, xz, zstd and zip are refused: unpack
   them first), holding a ``.sigmf-meta`` and a ``.sigmf-data`` member whose bytes lie inside the file;
 - **metadata**: UTF-8 JSON of at most :data:`~rfnet.data.limits.MAX_SIGMF_METADATA_BYTES`, nested at most
-  :data:`~rfnet.data.limits.MAX_JSON_DEPTH` deep, a known ``core:datatype``, a single channel, and
-  whole, non-negative numbers wherever sizes and sample indices go;
+  :data:`~rfnet.data.limits.MAX_JSON_DEPTH` deep, a known ``core:datatype``, a single channel,
+  whole, non-negative numbers wherever sizes and sample indices go, class names (``rfnet:classes``)
+  that are text, and SNRs (``rfnet:snr_db``) that are numbers within
+  ±:data:`~rfnet.data.limits.MAX_ABS_SNR_DB` dB;
 - **data size**: a whole number of samples of the declared datatype;
 - **datatype plausibility** (:func:`datatype_misfit`): the data, sampled in blocks spread over the
   file, must look like what ``core:datatype`` says;
@@ -21,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import reprlib
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +31,12 @@ from pathlib import Path
 import numpy as np
 from sigmf.sigmffile import dtype_info, get_sigmf_filenames
 
-from rfnet.data.limits import MAX_JSON_DEPTH, MAX_SIGMF_METADATA_BYTES
+from rfnet.data.limits import MAX_ABS_SNR_DB, MAX_JSON_DEPTH, MAX_SIGMF_METADATA_BYTES
 
+#: Global key holding the class names in label order (rfnet-written recordings).
+CLASSES_KEY = "rfnet:classes"
+#: Annotation key holding an example's SNR in dB (rfnet-written recordings).
+SNR_KEY = "rfnet:snr_db"
 #: Datatypes ``sigmf`` reads: complex/real, float/int/unsigned, with optional byte order.
 _DATATYPE = re.compile(r"(c|r)(f32|f64|i32|i16|u32|u16|i8|u8)(_le|_be)?")
 #: Leading bytes of compressed files a ``.sigmf`` archive must not be.
@@ -182,6 +189,9 @@ def _check_fields(path: Path, metadata: dict) -> None:
     if channels != 1:
         raise ValueError(f"{path}: {channels} channels; only single-channel recordings are supported")
     _whole_number(path, "core:trailing_bytes", global_info.get("core:trailing_bytes", 0), 0)
+    names = global_info.get(CLASSES_KEY, [])
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise ValueError(f"{path}: {CLASSES_KEY} is {reprlib.repr(names)}; expected a list of class names")
     for section in ("captures", "annotations"):
         items = metadata.get(section, [])
         if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
@@ -190,6 +200,10 @@ def _check_fields(path: Path, metadata: dict) -> None:
             for key in ("core:sample_start", "core:sample_count", "core:header_bytes"):
                 if key in item or (key == "core:sample_start" and section == "annotations"):
                     _whole_number(path, f"{section}[{index}].{key}", item.get(key), 0)
+            snr = item.get(SNR_KEY, 0)
+            if isinstance(snr, bool) or not isinstance(snr, (int, float)) or abs(snr) > MAX_ABS_SNR_DB:
+                raise ValueError(f"{path}: {section}[{index}].{SNR_KEY} is {reprlib.repr(snr)}; expected a "
+                                 f"number of dB within ±{MAX_ABS_SNR_DB}")
 
 
 def _check_data_size(path: Path, metadata: dict, data: DataRegion) -> None:

@@ -34,12 +34,8 @@ from torch.utils.data import Dataset
 
 from rfnet import __version__
 from rfnet.data.atomic import temporary_sibling
-from rfnet.data.sigmf_checks import check_recording
+from rfnet.data.sigmf_checks import CLASSES_KEY, SNR_KEY, check_recording
 
-#: Global key holding the class names in label order (rfnet-written recordings).
-CLASSES_KEY = "rfnet:classes"
-#: Annotation key holding an example's SNR in dB (rfnet-written recordings).
-SNR_KEY = "rfnet:snr_db"
 _EXTENSION = {"name": "rfnet", "version": __version__, "optional": True}
 
 
