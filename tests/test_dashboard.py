@@ -180,6 +180,19 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def _gzipped_tar(members: dict[str, bytes]) -> bytes:
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, content in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            archive.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()
+
+
 BAD_UPLOADS = {
     "NaN samples": ([("nan.npy", _npy_bytes(np.array([1 + 1j, np.nan, 0], np.complex64)))], "NaN"),
     "wrong shape": ([("cube.npy", _npy_bytes(np.zeros((3, 4, 5), np.float32)))], "shape (3, 4, 5)"),
@@ -188,6 +201,15 @@ BAD_UPLOADS = {
     "corrupt SigMF": ([("x.sigmf-meta", b"{not json"), ("x.sigmf-data", b"\0" * 8)], "not valid SigMF"),
     "data without metadata": ([("x.sigmf-data", b"\0" * 8)], "upload one recording"),
     "too short": ([("short.npy", _npy_bytes(np.ones(20, np.complex64)))], "holds 20 samples"),
+    # issue 14: counts of 2^63 were classified "QPSK · 100.0%"
+    "uint64 counts": ([("counts.npy", _npy_bytes(np.full((256, 2), 2**63, np.uint64)))], "uint64"),
+    "overflowing power": ([("huge.npy", _npy_bytes(np.full(256, 2.0**63, np.complex64)))],
+                          "huge.npy has samples of magnitude up to 9.22e+18, whose power overflows float32"),
+    "only zeros": ([("silence.npy", _npy_bytes(np.zeros(256, np.complex64)))], "silence.npy holds only zeros"),
+    # issue 14: a gzip-compressed tar named .sigmf made the upload spin forever
+    "compressed archive": ([("x.sigmf", _gzipped_tar({"x.sigmf-meta": SAMPLE.read_bytes(),
+                                                       "x.sigmf-data": SAMPLE.with_suffix(".sigmf-data").read_bytes()}))],
+                           "compressed"),
 }
 
 
@@ -203,6 +225,59 @@ def test_lab_bad_upload_shows_an_error_not_a_traceback(workdir, monkeypatch, mod
     assert len(app.error) == 1 and message in app.error[0].value
     assert "rfnet-upload-" not in app.error[0].value  # names the upload, not a temporary path
     assert not app.metric
+
+
+@pytest.fixture()
+def own_tempdir(tmp_path, monkeypatch) -> Path:
+    """A temporary folder of the test's own for tempfile, to see what the upload leaves there."""
+    import tempfile
+
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def upload(app: AppTest, name: str, content: bytes) -> AppTest:
+    app.radio(key="lab_source").set_value("Upload").run()
+    app.file_uploader(key="lab_upload").upload(name, content)
+    return app.run()
+
+
+def test_lab_upload_that_exhausts_memory_is_a_sentence_and_leaves_no_temporary_folder(
+        workdir, monkeypatch, model_dir, own_tempdir):
+    def exhausted(path, *args, **kwargs):
+        assert path.parent.parent == own_tempdir  # the upload is read from a temporary folder there
+        raise MemoryError("Unable to allocate 8.00 TiB for an array with shape (1099511627776,)")
+
+    monkeypatch.setattr("rfnet.data.iq_file.read_iq_file", exhausted)
+    monkeypatch.setenv("RFNET_MODEL", str(model_dir))
+    app = upload(start(), "claims.npy", _npy_bytes(np.ones(300, np.complex64)))
+    assert not app.exception and not app.metric
+    assert [e.value for e in app.error] == ["Cannot read the upload: claims.npy: too large to read into this "
+                                            "server's memory"]
+    assert list(own_tempdir.iterdir()) == []
+
+
+def test_an_unexpected_error_shows_no_traceback_or_server_path(workdir, monkeypatch, model_dir, own_tempdir):
+    def broken(path, *args, **kwargs):
+        raise RuntimeError(f"bug near {ROOT}/rfnet/data/iq_file.py")
+
+    monkeypatch.setattr("rfnet.data.iq_file.read_iq_file", broken)
+    app = upload(start(), "burst.npy", _npy_bytes(np.ones(300, np.complex64)))
+    (shown,) = app.exception
+    assert "redacted" in shown.message and not shown.stack_trace
+    assert str(ROOT) not in shown.message and "RuntimeError" not in shown.message
+    assert list(own_tempdir.iterdir()) == []
+
+
+def test_model_query_answers_alike_for_a_missing_folder_and_one_that_is_not_a_model(workdir):
+    """Issue 14: ?model= told a visitor which folders exist on the server."""
+    (workdir / "exists").mkdir()
+    (workdir / "exists" / "notes.txt").write_text("not a model")
+    answers = [start(model=str(workdir / name)).sidebar.error[0].value.replace(name, "NAME")
+               for name in ("exists", "absent")]
+    assert answers[0] == answers[1] and "no such model folder" in answers[0]
 
 
 def test_demo_output_is_offered_a_query_picks_a_model_and_a_bad_folder_is_an_error(workdir, model_dir):

@@ -11,6 +11,9 @@ import streamlit as st
 from rfnet.dashboard.shared import pick_model
 
 st.set_page_config(page_title="rfnet dashboard", page_icon=":material/cell_tower:", layout="wide")
+# The pages show a user's mistake (a bad upload, a folder that is not a model) as one sentence; anything
+# else that escapes is a bug, and its traceback (with this server's paths) goes to the log, not the page.
+st.set_option("client.showErrorDetails", "none")
 navigation = st.navigation([
     st.Page("app_pages/lab.py", title="Spectrogram lab", icon=":material/science:", default=True),
     st.Page("app_pages/comparison.py", title="Model comparison", icon=":material/speed:"),

@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from rfnet.jobs.run_folder import BEST_DIR, OpenedModel, open_model
-from rfnet.models.io import WEIGHTS_FILE
+from rfnet.models.io import CONFIG_FILE, WEIGHTS_FILE
 
 MODEL_ENV = "RFNET_MODEL"
 DEMO_ENV = "RFNET_DEMO"
@@ -89,9 +89,14 @@ def _load(folder: str, stamp: float) -> ChosenModel:
 def load_model(folder: str | Path) -> ChosenModel:
     """The classifier in ``folder`` (a saved model or a finetune run), cached across reruns and sessions.
 
-    Raises ``FileNotFoundError`` / ``ValueError`` (from :func:`rfnet.jobs.run_folder.open_model`)."""
+    Raises ``FileNotFoundError`` / ``ValueError`` (from :func:`rfnet.jobs.run_folder.open_model`). A folder
+    that holds no saved model gets the same ``FileNotFoundError`` as one that does not exist, so that a
+    visitor naming folders (``?model=``) cannot tell which folders the server has.
+    """
     folder = Path(folder).expanduser()
-    return _load(str(folder.resolve()), _weights_stamp(folder))
+    if not any((where / CONFIG_FILE).is_file() for where in (folder, folder / BEST_DIR)):
+        raise FileNotFoundError(f"{folder}: no such model folder")
+    return _load(str(folder), _weights_stamp(folder))
 
 
 def pick_model() -> ChosenModel | None:

@@ -5,6 +5,7 @@ and the model's class probabilities, all updated as the controls move."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import tempfile
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import torch
 from rfnet.dashboard.shared import ChosenModel, chosen_model
 from rfnet.data.iq_file import read_iq_file
 from rfnet.dsp import INTERFERENCE, MODULATIONS, ChannelConfig, Spectrogram, SpectrogramConfig
+from rfnet.dsp.power import signal_power
 from rfnet.dsp.scenario import Scenario, make_signal
 from rfnet.dsp.spectrogram import IMAGENET_MEAN, IMAGENET_STD
 from rfnet.models import SpectrogramClassifier
@@ -102,7 +104,12 @@ def generated_signal(model: ChosenModel | None) -> tuple[torch.Tensor, float, st
 
 def _read_upload(files) -> tuple[torch.Tensor, float | None, str]:
     """Uploaded files → (complex64 ``[N]``, sample rate or None, file name); ``ValueError`` with a
-    message fit to show (names the uploaded file, not where it was stored)."""
+    message fit to show (names the uploaded file, not where it was stored).
+
+    The files are read from a temporary folder, removed whatever happens. The readers refuse what they
+    cannot read in bounded time and memory (``ValueError`` / ``FileNotFoundError``); a ``MemoryError``
+    that still escapes them (the machine has less memory than a plausible recording needs) is one too.
+    """
     names = [Path(f.name).name for f in files]
     mains = [name for name in names if name.endswith(OPENED_BY)]
     if len(mains) != 1:
@@ -115,7 +122,21 @@ def _read_upload(files) -> tuple[torch.Tensor, float | None, str]:
             stream = read_iq_file(Path(folder) / mains[0])
         except (ValueError, FileNotFoundError) as err:
             raise ValueError(str(err).replace(f"{folder}/", "")) from None
+        except MemoryError:
+            raise ValueError(f"{mains[0]}: too large to read into this server's memory") from None
     return stream.samples, stream.sample_rate_hz, mains[0]
+
+
+def _implausible(window: torch.Tensor) -> str | None:
+    """Why the complex64 ``[N]`` window cannot be IQ to classify (all zeros, or a power that overflows
+    float32, as raw integer counts of 2^63 do), or None when it can."""
+    power = float(signal_power(window.unsqueeze(0))[0])
+    if power == 0.0:
+        return "holds only zeros there"
+    if not math.isfinite(power):
+        return (f"has samples of magnitude up to {float(window.abs().max()):.3g}, whose power overflows "
+                "float32: not IQ at a scale a model reads (scale it to about unit power)")
+    return None
 
 
 def uploaded_signal(model: ChosenModel | None) -> tuple[torch.Tensor, float | None, None] | None:
@@ -142,7 +163,12 @@ def uploaded_signal(model: ChosenModel | None) -> tuple[torch.Tensor, float | No
     start = st.slider("Window start (sample)", 0, last, 0, key="lab_start") if last else 0
     st.caption(f"{name}: {len(samples):,} samples" + (f" at {rate / 1e3:g} kHz" if rate else "")
                + f"; showing samples {start:,} to {start + window:,}.")
-    return samples[start:start + window].unsqueeze(0), rate, None
+    shown = samples[start:start + window]
+    problem = _implausible(shown)
+    if problem:
+        st.error(f"{name} {problem} (samples {start:,} to {start + window:,}).")
+        return None
+    return shown.unsqueeze(0), rate, None
 
 
 def _frontend(model: ChosenModel | None, num_samples: int) -> tuple[Spectrogram, bool]:
