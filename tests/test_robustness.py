@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +23,7 @@ from rfnet.dsp.channel import ChannelConfig
 from rfnet.dsp.power import signal_power
 from rfnet.jobs.datasets import LabelledData
 from rfnet.jobs.robustness import RobustnessJob, _craft_and_test, robustness
+from rfnet.jobs.run_folder import RunRecord
 from rfnet.models import create_model, save
 from rfnet.robustness import PERTURB_NAMES, checks, perturb
 from rfnet.robustness.apgd import APGD, checkpoints
@@ -307,17 +309,18 @@ def test_snr_range_selects_within_the_runs_own_split():
     labels, snrs = np.repeat([0, 1], 20), np.tile(np.repeat([0.0, 10.0], 10), 2)
     data = LabelledData(None, CLASSES, labels, snrs, None, SAMPLES, "/data.h5")
     order = np.random.default_rng(0).permutation(40)
-    record = ({"data_source": "/data.h5", "num_examples": 40, "classes": list(CLASSES)},
-              {"train": order[:30], "validation": order[30:34], "test": order[34:]})
+    fields = {"data_source": "/data.h5", "num_examples": 40, "classes": list(CLASSES)}
+    record = RunRecord(Path("run"), fields, {"train": order[:30], "validation": order[30:34], "test": order[34:]})
     job = RobustnessJob(models=("run",), out="x", snr_range=(10.0, 10.0))
-    craft, test = _craft_and_test(job, data, record)
+    craft, test = _craft_and_test(job, data, record.splits_of(data))
     assert set(test) == {i for i in order[34:] if snrs[i] == 10} and set(craft) <= set(order[:30])
     assert all(snrs[craft] == 10)
-    other = ({**record[0], "data_source": "/other.h5"}, record[1])  # not the run's data: a fresh split
-    craft, test = _craft_and_test(job, data, other)
+    other = dataclasses.replace(record, fields={**fields, "data_source": "/other.h5"})  # not the run's data
+    assert other.splits_of(data) is None
+    craft, test = _craft_and_test(job, data, other.splits_of(data))  # a fresh split
     assert not set(craft) & set(test) and len(craft) + len(test) == 20 and all(snrs[test] == 10)
     with pytest.raises(ValueError, match="no examples with SNR"):
-        _craft_and_test(dataclasses.replace(job, snr_range=(30.0, 40.0)), data, record)
+        _craft_and_test(dataclasses.replace(job, snr_range=(30.0, 40.0)), data, record.splits_of(data))
 
 
 def _run_cli(args):
@@ -384,4 +387,4 @@ def test_cli_refuses_data_whose_classes_differ_from_the_model(trained, tmp_path,
 
 def test_cli_missing_model_folder(tmp_path, capsys):
     assert _run_cli(["--model", tmp_path / "nope", "--data", "x.h5", "--out", tmp_path / "r"]) == 2
-    assert "no such folder" in capsys.readouterr().err
+    assert "no such model folder" in capsys.readouterr().err
