@@ -82,6 +82,23 @@ def test_saving_over_a_model_replaces_it_and_a_failed_save_leaves_the_old_one(tm
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # no staging folders left behind
 
 
+@pytest.mark.parametrize("umask, folder_mode, file_mode", [(0o022, 0o755, 0o644), (0o077, 0o700, 0o600)])
+def test_a_saved_model_follows_the_umask(tmp_path, umask, folder_mode, file_mode):
+    """Issue 14: best/ was written 0700 and model.safetensors 0600 whatever the umask."""
+    import os
+    import stat
+
+    previous = os.umask(umask)
+    try:
+        saved = save(create_model("vtcnn2", classes=["a", "b"], num_samples=128), tmp_path / "best")
+        save(create_model("vtcnn2", classes=["a", "b"], num_samples=128), saved)  # replacing one too
+    finally:
+        os.umask(previous)
+    modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in (saved, *saved.iterdir())}
+    assert modes == {"best": folder_mode, "model.safetensors": file_mode, "config.json": file_mode}
+    assert [path.name for path in tmp_path.iterdir()] == ["best"]
+
+
 def test_loading_broken_model_folders_says_what_is_wrong(tmp_path):
     path = save(create_model("alexnet_tv", num_classes=2), tmp_path / "m")
     with pytest.raises(FileNotFoundError, match="no config.json"):

@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
+
+from rfnet.data.atomic import file_mode_under_umask, temporary_sibling_folder
 
 from .config import json_form
 from .registry import create_model, list_models
@@ -29,7 +30,10 @@ WEIGHTS_FILE = "model.safetensors"
 
 
 def save(model: nn.Module, directory: str | Path) -> Path:
-    """Write ``model`` to ``directory`` (created or replaced whole; never left half-written). Returns the path."""
+    """Write ``model`` to ``directory`` (created or replaced whole; never left half-written). Returns the path.
+
+    The folder and its files get the permissions new ones get under the umask.
+    """
     from rfnet import __version__
 
     if not hasattr(model, "arch") or not hasattr(model, "config") or model.arch not in list_models():
@@ -41,15 +45,16 @@ def save(model: nn.Module, directory: str | Path) -> Path:
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     state = {key: value.detach().cpu().contiguous() for key, value in model.state_dict().items()}
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    staging = temporary_sibling_folder(directory)
     try:
         save_file(state, staging / WEIGHTS_FILE, metadata={"arch": model.arch})
+        os.chmod(staging / WEIGHTS_FILE, file_mode_under_umask(staging))  # safetensors writes 0600
         meta = {"arch": model.arch, "config": model.config, "rfnet_version": __version__}
         if hasattr(model, "input_spec"):  # what a classifier takes, for readers of the file; load ignores it
             meta["input"] = json_form(model.input_spec)
         (staging / CONFIG_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
         if directory.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=directory.parent))
+            retired = temporary_sibling_folder(directory.with_name(f"{directory.name}.old"))
             os.replace(directory, retired / directory.name)
             os.replace(staging, directory)
             shutil.rmtree(retired)
