@@ -203,9 +203,7 @@ def build_model(job: ImageNetJob, num_classes: int, ctx: DistributedContext) -> 
     config = {"num_classes": num_classes, "init": job.init, "drop_rate": job.drop_rate}
     if job.model == "alexnet" and job.crop == 224:
         config["conv1_padding"] = 2  # 55x55 conv1 maps from 224, as torchvision and most ports do
-    with torch.random.fork_rng(devices=[]):  # the same weights on every rank, the caller's RNG untouched
-        torch.manual_seed(job.seed)
-        model = create_model(job.model, **config)
+    model = create_model(job.model, seed=job.seed, **config)  # the same weights on every rank
     if job.model_parallel == 1:
         return model
     return TwoTowerAlexNet.from_single(model, devices=process_devices(job.devices, ctx.local_rank, 2))
