@@ -284,7 +284,9 @@ def test_image_sides_are_stated_once_and_agree_with_alexnet():
     assert SpectrogramConfig().image_size == (native_input_size(conv1_padding=0),) * 2
     assert all("image_size" not in fields for fields in DEFAULTS_BY_LENGTH.values())
     spec = SpectrogramClassifier(["a", "b"], {"image_size": (63, 63)}, backbone="alexnet_tv").input_spec
-    assert (spec.min_image_size, spec.native_image_size, spec.num_samples) == (63, 223, 128)
+    assert (spec.min_image_size, spec.native_image_size, spec.num_samples) == (63, 224, 128)
+    assert [native_input_size(padding) for padding in (0, 1, 2, 3)] == [227, 225, 224, 224]
+    assert all((native_input_size(p) + 2 * p - 11) // 4 + 1 == 55 for p in range(4))  # the paper's conv1 maps
     with pytest.raises(ValueError, match="smaller than backbone alexnet's minimum input of 67x67"):
         SpectrogramClassifier(["a", "b"], {"image_size": (66, 66)}, backbone="alexnet")
 

@@ -32,6 +32,7 @@ from .layers import TowerLocalResponseNorm, folded_pool_linear, pool_fold_pays_f
 from .registry import register_model
 from .weights import load_checked_state_dict
 
+PAPER_INPUT_SIZE = 224  # the input side the paper states (section 3.5)
 FEATURE_CHANNELS = 256
 POOLED_SIZE = 6
 HIDDEN_UNITS = 4096
@@ -110,10 +111,11 @@ class AlexNetTVConfig:
 
 
 def native_input_size(conv1_padding: int) -> int:
-    """Smallest square input (pixels) at which conv1 (11x11 / 4) gives the paper's 55x55 maps and pool5 is
-    6x6 without the adaptive pooling stretching it: 227 without padding (what Caffe crops); 223 with
-    torchvision's padding of 2 (torchvision feeds 224, which gives the same maps)."""
-    return 227 - 2 * conv1_padding
+    """Square input (pixels) for which conv1 (11x11 / 4) gives the paper's 55x55 maps and pool5 is 6x6: the
+    paper's stated 224 where that works (conv1 padding 2, as torchvision pads), else the smallest side that
+    does, 227 - 2 x padding (227 unpadded, what Caffe crops). conv1's stride leaves 4 sides per map size."""
+    smallest = 227 - 2 * conv1_padding
+    return PAPER_INPUT_SIZE if smallest <= PAPER_INPUT_SIZE < smallest + 4 else smallest
 
 
 def min_input_size(conv1_padding: int) -> int:
