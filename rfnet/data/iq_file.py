@@ -66,7 +66,7 @@ def _check_npy_header(path: Path) -> None:
         raise ValueError(f"{path}: not a plain NumPy array file (it holds Python objects, dtype {dtype})")
     declared = math.prod(shape) * dtype.itemsize
     held = path.stat().st_size - header_bytes
-    if declared != held:
+    if declared != held or any(extent < 0 for extent in shape):
         raise ValueError(f"{path}: its header declares a {dtype} array of shape {shape} ({declared} bytes) "
                          f"but {held} bytes follow it (truncated or altered file)")
 

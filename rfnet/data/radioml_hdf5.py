@@ -37,6 +37,14 @@ from rfnet.dsp.classes import RML2018_CLASSES
 _LABEL_BLOCK_BYTES = 1 << 24
 
 
+class _LayoutError(ValueError):
+    """The file reads, but breaks the 2018 layout; the message is a whole sentence naming the file."""
+
+
+#: What h5py raises on a corrupt file (each seen when fuzzing a valid file's bytes).
+_CORRUPT_FILE_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError)
+
+
 def _open_hdf5(path: Path) -> h5py.File:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
@@ -53,64 +61,64 @@ def _file_classes(path: Path, handle: h5py.File, num_columns: int) -> tuple[str,
     else:
         names = handle.attrs["classes"]
         if np.ndim(names) != 1:
-            raise ValueError(f"{path}: the classes attribute is {reprlib.repr(names)}, not a list of names")
+            raise _LayoutError(f"{path}: the classes attribute is {reprlib.repr(names)}, not a list of names")
         try:
             classes = tuple(name.decode("utf-8") if isinstance(name, bytes) else name for name in names)
         except UnicodeDecodeError:
-            raise ValueError(f"{path}: the classes attribute holds bytes that are not UTF-8 text") from None
+            raise _LayoutError(f"{path}: the classes attribute holds bytes that are not UTF-8 text") from None
         if not all(isinstance(name, str) for name in classes):
-            raise ValueError(f"{path}: the classes attribute is {reprlib.repr(names)}, not a list of names")
+            raise _LayoutError(f"{path}: the classes attribute is {reprlib.repr(names)}, not a list of names")
     if len(classes) != num_columns:
-        raise ValueError(f"{path}: Y has {num_columns} columns but the file names {len(classes)} classes")
+        raise _LayoutError(f"{path}: Y has {num_columns} columns but the file names {len(classes)} classes")
     return classes
 
 
 def _dataset(path: Path, handle: h5py.File, name: str) -> h5py.Dataset:
     """``handle[name]``, refused unless it is a dataset stored in this file."""
     if not isinstance(handle.get(name, getlink=True), h5py.HardLink):
-        raise ValueError(f"{path}: {name} is a link to elsewhere; expected a dataset stored in the file")
+        raise _LayoutError(f"{path}: {name} is a link to elsewhere; expected a dataset stored in the file")
     dataset = handle[name]
     if not isinstance(dataset, h5py.Dataset):
-        raise ValueError(f"{path}: {name} is a group, expected a dataset")
+        raise _LayoutError(f"{path}: {name} is a group, expected a dataset")
     if dataset.external or dataset.is_virtual:
-        raise ValueError(f"{path}: {name} keeps its data in other files; expected data stored in the file")
+        raise _LayoutError(f"{path}: {name} keeps its data in other files; expected data stored in the file")
     return dataset
 
 
 def _check_x_dtype(path: Path, x: h5py.Dataset) -> None:
     kind, bits = x.dtype.kind, x.dtype.itemsize * 8
     if kind == "c":
-        raise ValueError(f"{path}: X holds complex numbers ({x.dtype}) where the 2018 layout has real "
+        raise _LayoutError(f"{path}: X holds complex numbers ({x.dtype}) where the 2018 layout has real "
                          "I, Q pairs; store X as float32 [N, samples, 2] (real part, then imaginary part)")
     if not (kind == "f" or (kind in "iu" and bits <= 32)):
-        raise ValueError(f"{path}: X has dtype {x.dtype}; expected float32 I/Q (or fixed-point "
+        raise _LayoutError(f"{path}: X has dtype {x.dtype}; expected float32 I/Q (or fixed-point "
                          "int8/16/32, uint8/16/32, read as SigMF reads ci/cu data)")
 
 
 def _check_layout(path: Path, handle: h5py.File) -> tuple[h5py.Dataset, h5py.Dataset, h5py.Dataset]:
     missing = [key for key in ("X", "Y", "Z") if key not in handle]
     if missing:
-        raise ValueError(f"{path}: missing dataset(s) {missing}; expected X [N, samples, 2], Y [N, C], Z [N, 1]")
+        raise _LayoutError(f"{path}: missing dataset(s) {missing}; expected X [N, samples, 2], Y [N, C], Z [N, 1]")
     x, y, z = (_dataset(path, handle, name) for name in ("X", "Y", "Z"))
     if x.ndim != 3 or x.shape[2] != 2:
-        raise ValueError(f"{path}: X has shape {x.shape}, expected [N, samples, 2]")
+        raise _LayoutError(f"{path}: X has shape {x.shape}, expected [N, samples, 2]")
     if y.ndim != 2 or y.shape[1] == 0:
-        raise ValueError(f"{path}: Y has shape {y.shape}, expected one-hot [N, classes]")
+        raise _LayoutError(f"{path}: Y has shape {y.shape}, expected one-hot [N, classes]")
     if z.ndim not in (1, 2) or (z.ndim == 2 and z.shape[1] != 1):
-        raise ValueError(f"{path}: Z has shape {z.shape}, expected [N, 1]")
+        raise _LayoutError(f"{path}: Z has shape {z.shape}, expected [N, 1]")
     if not x.shape[0] == y.shape[0] == z.shape[0]:
-        raise ValueError(
+        raise _LayoutError(
             f"{path}: X, Y and Z disagree on the number of examples: {x.shape[0]}, {y.shape[0]}, {z.shape[0]}"
         )
     if not 0 < x.shape[0] <= MAX_EXAMPLES:
-        raise ValueError(f"{path}: X has {x.shape[0]} examples; expected 1 to {MAX_EXAMPLES}")
+        raise _LayoutError(f"{path}: X has {x.shape[0]} examples; expected 1 to {MAX_EXAMPLES}")
     if not 0 < x.shape[1] <= MAX_SAMPLES_PER_EXAMPLE:
-        raise ValueError(f"{path}: X has {x.shape[1]} samples per example; expected 1 to "
+        raise _LayoutError(f"{path}: X has {x.shape[1]} samples per example; expected 1 to "
                          f"{MAX_SAMPLES_PER_EXAMPLE}")
     _check_x_dtype(path, x)
     for name, dataset in (("Y", y), ("Z", z)):
         if dataset.dtype.kind not in "biuf":
-            raise ValueError(f"{path}: {name} has dtype {dataset.dtype}, expected numbers")
+            raise _LayoutError(f"{path}: {name} has dtype {dataset.dtype}, expected numbers")
     return x, y, z
 
 
@@ -119,20 +127,17 @@ def _read_labels(path: Path, y: h5py.Dataset, z: h5py.Dataset) -> tuple[np.ndarr
     labels = np.empty(y.shape[0], dtype=np.int64)
     snrs = np.empty(z.shape[0], dtype=np.float64)
     block_rows = max(1, _LABEL_BLOCK_BYTES // (y.shape[1] * y.dtype.itemsize))
-    try:
-        for start in range(0, y.shape[0], block_rows):
-            stop = min(start + block_rows, y.shape[0])
-            one_hot = y[start:stop]
-            if not ((one_hot == 0) | (one_hot == 1)).all() or not (one_hot.sum(axis=1) == 1).all():
-                raise ValueError(f"{path}: Y rows {start}..{stop - 1} are not one-hot")
-            labels[start:stop] = one_hot.argmax(axis=1)
-            snrs[start:stop] = np.asarray(z[start:stop], dtype=np.float64).reshape(-1)
-    except OSError as err:
-        raise ValueError(f"{path}: cannot read Y/Z (truncated or corrupt?): {err}") from None
+    for start in range(0, y.shape[0], block_rows):
+        stop = min(start + block_rows, y.shape[0])
+        one_hot = y[start:stop]
+        if not ((one_hot == 0) | (one_hot == 1)).all() or not (one_hot.sum(axis=1) == 1).all():
+            raise _LayoutError(f"{path}: Y rows {start}..{stop - 1} are not one-hot")
+        labels[start:stop] = one_hot.argmax(axis=1)
+        snrs[start:stop] = np.asarray(z[start:stop], dtype=np.float64).reshape(-1)
     if not np.isfinite(snrs).all():
-        raise ValueError(f"{path}: Z holds NaN or Inf SNRs")
+        raise _LayoutError(f"{path}: Z holds NaN or Inf SNRs")
     if (np.abs(snrs) > MAX_ABS_SNR_DB).any():
-        raise ValueError(f"{path}: Z holds SNRs beyond the ±{MAX_ABS_SNR_DB} dB any recording has")
+        raise _LayoutError(f"{path}: Z holds SNRs beyond the ±{MAX_ABS_SNR_DB} dB any recording has")
     if (snrs == np.round(snrs)).all():
         return labels, snrs.astype(np.int64)
     return labels, snrs
@@ -162,10 +167,15 @@ class RadioMLHDF5(Dataset):
     ):
         self.path = Path(path)
         with _open_hdf5(self.path) as handle:
-            x, y, z = _check_layout(self.path, handle)
-            file_classes = _file_classes(self.path, handle, y.shape[1])
-            file_labels, file_snrs = _read_labels(self.path, y, z)
-            self.num_samples = x.shape[1]
+            try:
+                x, y, z = _check_layout(self.path, handle)
+                file_classes = _file_classes(self.path, handle, y.shape[1])
+                file_labels, file_snrs = _read_labels(self.path, y, z)
+                self.num_samples = x.shape[1]
+            except _LayoutError:
+                raise
+            except _CORRUPT_FILE_ERRORS as err:
+                raise ValueError(f"{self.path}: not a readable HDF5 file (truncated or corrupt?): {err}") from None
         selection = select_examples(
             str(self.path), file_classes, file_labels, file_snrs, classes=classes, snr_range=snr_range
         )
@@ -192,9 +202,10 @@ class RadioMLHDF5(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int, int | float]:
         row = int(self.rows[index])
+        x = self._x()
         try:
-            interleaved = self._x()[row]
-        except OSError as err:
+            interleaved = x[row]
+        except _CORRUPT_FILE_ERRORS as err:
             raise ValueError(f"{self.path}: cannot read X row {row} (truncated or corrupt?): {err}") from None
         values = iq_values_to_float32(interleaved, f"{self.path}: X row {row}")
         return channels_last_to_complex(values), int(self.labels[index]), self.example_snrs[index].item()
