@@ -6,6 +6,8 @@ import dataclasses
 import importlib
 import inspect
 import os
+import re
+import shlex
 import subprocess
 import sys
 import time
@@ -174,3 +176,32 @@ def test_help_takes_under_a_second_and_a_half(command):
     started = time.perf_counter()
     subprocess.run([rfnet, *command, "--help"], capture_output=True, check=True)
     assert time.perf_counter() - started < 1.5
+
+
+def readme_command_lines() -> list[list[str]]:
+    """Every ``rfnet ...`` (or ``torchrun ... -m rfnet.cli ...``) line of the README's bash blocks, with its
+    continuation lines, as the argument list after ``rfnet``; comments dropped."""
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", readme.read_text(), flags=re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            words = shlex.split(line, comments=True)
+            if "-m" in words and words[words.index("-m") + 1] in ("rfnet", "rfnet.cli"):
+                commands.append(words[words.index("-m") + 2:])
+            elif words[:1] == ["rfnet"] and "|" not in words:
+                commands.append(words[1:])
+    return commands
+
+
+def test_every_readme_command_line_parses_with_todays_names(capsys):
+    commands = readme_command_lines()
+    assert len(commands) > 30
+    assert ["finetune", "--data", "data.h5", "--arch", "vtcnn2", "--out", "runs/vtcnn2"] in commands
+    names = set(sub_parsers())
+    for argv in commands:
+        if argv in ([], ["--help"]) or len(argv) == 1:  # "rfnet robustness  # see ..." names a section
+            assert not argv or argv[0] in names | {"--help"}, argv
+            continue
+        args, unknown = build_parser().parse_known_args(argv)
+        assert unknown == [] or args.command == "dashboard", argv
+        assert "deprecated" not in capsys.readouterr().err, argv
