@@ -250,9 +250,9 @@ def _generate_in_workers(config: SynthConfig, seed: int, chunks: list[Chunk], wo
                 while pending:
                     yield pending.popleft().result()
             except BaseException:
-                for future in pending:
-                    future.cancel()
-                keep_alive.close()  # the workers end now, before the pool would wait for their chunks
+                # The workers end now, rather than the pool waiting for their chunks; their pending futures
+                # fail as a broken pool's (cancelling them first trips Python 3.11's executor).
+                keep_alive.close()
                 raise
     finally:
         keep_alive.close()
