@@ -59,9 +59,9 @@ def length_for_frontend(front: SpectrogramConfig) -> int:
     Any other ``n_fft`` is a ``ValueError`` asking for ``num_samples``."""
     lengths = [length for length, fields in DEFAULTS_BY_LENGTH.items() if fields["n_fft"] == front.n_fft]
     if len(lengths) != 1:
-        raise ValueError(f"spectrogram_classifier: give num_samples; a front end with n_fft={front.n_fft} "
-                         "is not one of the defaults it could be read from "
-                         f"({ {length: fields['n_fft'] for length, fields in DEFAULTS_BY_LENGTH.items()} })")
+        defaults = ", ".join(f"n_fft={fields['n_fft']} for {length}" for length, fields in DEFAULTS_BY_LENGTH.items())
+        raise ValueError(f"spectrogram_classifier: give num_samples; a front end with n_fft={front.n_fft} is not "
+                         f"a default one it could be read from ({defaults})")
     return lengths[0]
 
 
@@ -104,8 +104,8 @@ class SpectrogramClassifier(Configured, nn.Module):
         super().__init__()
         names = check_class_names(classes)
         if frontend is None:
-            num_samples = DEFAULT_NUM_SAMPLES if num_samples is None else num_samples
-            front = SpectrogramConfig.for_length(check_num_samples(self.arch, num_samples))
+            num_samples = check_num_samples(self.arch, DEFAULT_NUM_SAMPLES if num_samples is None else num_samples)
+            front = SpectrogramConfig.for_length(num_samples)
         elif isinstance(frontend, SpectrogramConfig):
             front = frontend
         elif isinstance(frontend, Mapping):
