@@ -384,6 +384,15 @@ def test_hostile_sigmf_metadata_is_one_sentence(tmp_path, name, fields, pattern)
     assert_clear_error(read_bounded(iq_summary, path), path, pattern)
 
 
+def test_overlapping_annotations_cannot_multiply_windows(tmp_path):
+    """Item 2's kind: 20,000 annotations over one 1 MiB recording would make 1.6e8 windows of 16 samples."""
+    path = sigmf_pair(tmp_path, "overlaps", bytes(2**20))
+    metadata = json.loads(path.read_text())
+    metadata["annotations"] = [{"core:sample_start": 0, "core:label": "x"}] * 20_000
+    path.write_text(json.dumps(metadata))
+    assert_clear_error(read_bounded(windows_summary, path), path, r"more than 16777216 windows of 16 samples")
+
+
 def test_metadata_nested_200k_deep(tmp_path):
     """Item 8: RecursionError."""
     path = sigmf_pair(tmp_path, "deep", noise_bytes())

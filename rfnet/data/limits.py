@@ -21,8 +21,10 @@ MAX_ABS_SNR_DB = 1000
 #: small Python object, so this bounds what the non-array part of a pickle can cost.
 MAX_PICKLE_OPCODES = 2**20
 
-#: Size of a SigMF metadata file (JSON). 100,000 annotations take about 20 MB.
-MAX_SIGMF_METADATA_BYTES = 2**28
+#: Size of a SigMF metadata file (JSON). rfnet writes about 150 bytes per annotation, so this holds some
+#: 440,000 examples (use HDF5 beyond); parsing and validating it takes up to about 25 times its size in
+#: memory and 30 s per 10 MB of annotations.
+MAX_SIGMF_METADATA_BYTES = 2**26
 
 #: Nesting depth of SigMF metadata JSON (the format needs 4: object, list, object, value).
 MAX_JSON_DEPTH = 32

@@ -34,6 +34,7 @@ from torch.utils.data import Dataset
 
 from rfnet import __version__
 from rfnet.data.atomic import temporary_sibling
+from rfnet.data.limits import MAX_EXAMPLES
 from rfnet.data.sigmf_checks import CLASSES_KEY, SNR_KEY, check_recording
 
 _EXTENSION = {"name": "rfnet", "version": __version__, "optional": True}
@@ -206,25 +207,29 @@ class SigMFWindows(Dataset):
             found = {label_map.get(a.label, a.label) for r in recordings for a in r.annotations if a.label}
             classes = first_global.get(CLASSES_KEY) or sorted(found)
         self.classes = tuple(classes)
-        windows = []  # (recording, start, label, snr)
+        segments = []  # (recording, window starts, label, snr) per usable annotation
         for index, recording in enumerate(recordings):
             for annotation in recording.annotations:
                 name = label_map.get(annotation.label, annotation.label)
                 if name not in self.classes:
                     continue
-                snr = float(annotation.metadata.get(SNR_KEY, math.nan))
                 end = min(annotation.start + annotation.count, recording.num_samples)
-                for start in range(annotation.start, end - length + 1, hop):
-                    windows.append((index, start, self.classes.index(name), snr))
-        if not windows:
+                starts = range(annotation.start, end - length + 1, hop)
+                segments.append((index, starts, self.classes.index(name),
+                                 float(annotation.metadata.get(SNR_KEY, math.nan))))
+        counts = [len(starts) for _, starts, _, _ in segments]
+        if sum(counts) > MAX_EXAMPLES:  # counted before any window is made
+            raise ValueError(f"{paths[0]}: more than {MAX_EXAMPLES} windows of {length} samples every {hop} "
+                             "(overlapping annotations?); use a longer hop")
+        if sum(counts) == 0:
             raise ValueError(
                 f"{paths[0]}: no annotated segment of {length}+ samples with a label in {list(self.classes)}"
             )
-        table = np.array(windows, dtype=np.float64)
-        self.groups = table[:, 0].astype(np.int64)
-        self.starts = table[:, 1].astype(np.int64)
-        self.labels = table[:, 2].astype(np.int64)
-        self.example_snrs = table[:, 3]
+        self.groups = np.repeat([index for index, _, _, _ in segments], counts).astype(np.int64)
+        self.starts = np.concatenate([np.arange(r.start, r.stop, r.step, dtype=np.int64)
+                                      for _, r, _, _ in segments])
+        self.labels = np.repeat([label for _, _, label, _ in segments], counts).astype(np.int64)
+        self.example_snrs = np.repeat([snr for _, _, _, snr in segments], counts).astype(np.float64)
         self._recordings, self._recordings_pid = recordings, os.getpid()
 
     def _recording(self, index: int) -> SigMFRecording:
