@@ -257,7 +257,8 @@ def datatype_misfit(datatype: str, raw: bytes) -> str | None:
       out noise and any zero-mean signal (each 32-bit word's high int16 would have to sit at 11,136 to
       21,503 in magnitude almost always; a full-scale tone manages 51%); the second spares a nearly
       constant signal parked in that band. Left undetected: float data so regular that its shifted
-      words look like floats too.
+      words look like floats too. Wrongly refused: only ``ci32``/``cu32`` data parked near a constant
+      of about ±2**30 (its words repeat every 4 bytes, so the shift does not spare it).
     - a float datatype over fixed-point bytes: half or more of the float words are NaN, infinite or
       beyond 2**±100 in magnitude. Quiet int16 or int8 data read as float32 land near 1e-34 or 1e34;
       real float recordings essentially never do. Loud fixed-point data can pass this test; their NaN
