@@ -4,7 +4,7 @@ A job-backed option's parser default is ``None``, meaning "the job's default": t
 job from the options given (:func:`rfnet.cli.options.job_from_args`), so the dataclass field is the one
 place each default is stated. ``--help`` must show that value without importing the job module (which
 imports torch and would make ``rfnet COMMAND --help`` take seconds), so :func:`source_defaults` reads it
-from the module's source with :mod:`ast`. ``tests/test_cli_defaults.py`` checks every value read this way
+from the module's source with :mod:`ast`. ``tests/test_cli_options.py`` checks every value read this way
 against the imported dataclass.
 """
 
@@ -69,6 +69,7 @@ def _defaults(module: str, node: ast.ClassDef | ast.FunctionDef) -> dict[str, ob
     return defaults
 
 
+@functools.cache
 def _parse(module: str) -> ast.Module:
     path = source_path(module)
     return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -145,7 +146,8 @@ class DefaultsHelpFormatter(argparse.HelpFormatter):
         plain_flag = action.nargs == 0 and not isinstance(action, argparse.BooleanOptionalAction)
         if value is None or value == argparse.SUPPRESS or plain_flag or value == ():
             return text  # nothing to show, or a flag: off unless given
-        return f"{text} (default: {format_default(value)})"
+        shown = format_default(value).replace("%", "%%")  # argparse %-formats help strings
+        return f"{text} (default: {shown})"
 
 
 def job_help(job: str) -> type[DefaultsHelpFormatter]:
