@@ -111,3 +111,18 @@ def test_bad_arguments():
     split = TwoTowerAlexNet(num_classes=4)
     with pytest.raises(ValueError, match=r"\[B, 3, H, W\] with H, W >= 67"):
         split(torch.randn(1, 3, 50, 50))
+
+
+def test_both_forms_share_one_settings_dataclass_so_no_setting_is_lost_between_them():
+    import dataclasses
+
+    from rfnet.models import AlexNetConfig
+
+    settings = AlexNetConfig(num_classes=3, in_chans=1, drop_rate=0.25, init="he", alpha_over_n=False,
+                             conv1_padding=2)
+    assert all(getattr(settings, f.name) != f.default for f in dataclasses.fields(AlexNetConfig))
+    split = TwoTowerAlexNet.from_single(AlexNet(**dataclasses.asdict(settings)))
+    assert split.settings == settings and split.min_input_size == 63
+    assert split.to_single().settings == settings
+    with pytest.raises(ValueError, match=r"alexnet_two_tower: unknown setting\(s\) \['colour'\]"):
+        TwoTowerAlexNet(colour="red")
