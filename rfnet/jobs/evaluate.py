@@ -42,7 +42,7 @@ class EvaluateJob:
             reordered to the model's when they are the same names).
         snr_range: ``(low_db, high_db)`` kept.
         per_class_snr, seed: size and seed of a generated preset; window_samples: SigMF window length
-            (default: the model's input length where it has one).
+            (default: the model's own input length, ``model.input_spec.num_samples``).
         batch_size, device, progress: how predictions run.
     """
 
