@@ -39,15 +39,15 @@ def dead_pid() -> int:
 @pytest.mark.skipif(os.name != "posix", reason="liveness of a pid is asked on POSIX only")
 def test_temporaries_of_ended_processes_are_removed_by_the_next_writer(tmp_path):
     gone = dead_pid()
-    stale_file = tmp_path / f".data.h5.{gone}.0123abcd.partial"
+    stale_file = tmp_path / f".data.h5.{gone}-0123abcd.partial"
     stale_file.write_bytes(b"half")
-    stale_data = tmp_path / f".cap.sigmf.{gone}.89abcdef.partial.sigmf-data"
+    stale_data = tmp_path / f".cap.sigmf.{gone}-89abcdef.partial.sigmf-data"
     stale_data.write_bytes(b"half")
-    stale_folder = tmp_path / f".best.{gone}.00ff00ff.partial"
+    stale_folder = tmp_path / f".best.{gone}-00ff00ff.partial"
     stale_folder.mkdir()
     (stale_folder / "model.safetensors").write_bytes(b"half")
     live = temporary_sibling(tmp_path / "other.h5")  # this process's own: kept
-    foreign = tmp_path / ".notes.partial"  # not a name made here: kept
+    foreign = tmp_path / f".notes.{gone}.0123abcd.partial"  # tempfile's kind of name, not made here: kept
     foreign.write_text("mine")
     made = temporary_sibling(tmp_path / "data.h5")
     assert not stale_file.exists() and not stale_data.exists() and not stale_folder.exists()

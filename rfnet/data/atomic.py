@@ -4,10 +4,10 @@ A reader never sees a half-written file under the final name: either the old fil
 complete new one. If the writer fails or is interrupted (``KeyboardInterrupt`` included), the temporary
 file is removed. An existing file at the final name is replaced (atomically) only on success.
 
-Temporary names are ``.<name>.<pid>.<8 hex>.partial<suffix>``, created with the permissions a new file or
-folder gets under the process's umask. A writer killed outright (SIGKILL, power loss) cannot remove its
-temporary; the next temporary made in the same folder removes every one whose process is gone
-(:func:`remove_stale_partials`).
+Temporary names are ``.<name>.<pid>-<8 hex>.partial<suffix>`` (``tempfile``'s names never hold a ``-``),
+created with the permissions a new file or folder gets under the process's umask. A writer killed
+outright (SIGKILL, power loss) cannot remove its temporary; the next temporary made in the same folder
+removes every one whose process is gone (:func:`remove_stale_partials`).
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-_PARTIAL = re.compile(r"\..+\.(?P<pid>\d+)\.[0-9a-f]{8}\.partial(\..+)?")
+_PARTIAL = re.compile(r"\..+\.(?P<pid>\d+)-[0-9a-f]{8}\.partial(\..+)?")
 """A temporary name made here; the number is the pid of the process that made it."""
 
 
 def temporary_sibling(path: Path, suffix: str = "") -> Path:
-    """Create and return an empty hidden file next to ``path`` (``.<name>.<pid>.<random>.partial<suffix>``).
+    """Create and return an empty hidden file next to ``path`` (``.<name>.<pid>-<random>.partial<suffix>``).
 
     ``suffix`` keeps an extension a library insists on (e.g. ``.sigmf-data``). The file's permissions
     follow the umask, as a new file's would.
@@ -35,7 +35,7 @@ def temporary_sibling(path: Path, suffix: str = "") -> Path:
 
 
 def temporary_sibling_folder(path: Path) -> Path:
-    """Create and return an empty hidden folder next to ``path`` (``.<name>.<pid>.<random>.partial``), its
+    """Create and return an empty hidden folder next to ``path`` (``.<name>.<pid>-<random>.partial``), its
     permissions following the umask, as a new folder's would."""
     return _make_sibling(Path(path), "", lambda name: os.mkdir(name, 0o777))
 
@@ -45,7 +45,7 @@ def _make_sibling(path: Path, suffix: str, create) -> Path:
         raise FileNotFoundError(f"{path}: output folder {path.parent} does not exist")
     remove_stale_partials(path.parent)
     while True:
-        candidate = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.partial{suffix}"
+        candidate = path.parent / f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.partial{suffix}"
         try:
             create(candidate)
             return candidate
