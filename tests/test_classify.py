@@ -137,6 +137,9 @@ def test_run_folder_gives_the_training_window_and_sample_rate(tmp_path, spectrog
     (run / "job.json").write_text("{")
     with pytest.raises(ValueError, match="job.json: not valid JSON"):
         classify_recording(capture, run, out=tmp_path / "out.sigmf-meta")
+    (run / "job.json").write_text(json.dumps({"num_samples": 10_000_000}))
+    with pytest.raises(ValueError, match=r"job.json: num_samples=10000000 is more than the 16384"):
+        classify_recording(capture, run, out=tmp_path / "out.sigmf-meta")
     (run / "job.json").write_text(json.dumps({"num_samples": 256, "sample_rate_hz": 1e6}))
     result = classify_recording(capture, run, out=tmp_path / "out.sigmf-meta")
     assert result.window == 256 and result.model == run / "best"

@@ -30,6 +30,7 @@ from rfnet.data.atomic import atomic_output
 from rfnet.evaluation.report import METRICS_FILE
 from rfnet.jobs.datasets import DataSpec, LabelledData, open_data
 from rfnet.models import load, read_config
+from rfnet.models.config import check_num_samples, check_sample_rate
 from rfnet.models.io import CONFIG_FILE
 from rfnet.train.engine import BEST_DIR
 
@@ -157,6 +158,10 @@ def open_model(path: str | Path, device: str | torch.device = "cpu", option: str
     missing = [key for key in ("num_samples", "sample_rate_hz")
                if "classes" in meta["config"] and key not in meta["config"]]
     recorded = {key: record.fields[key] for key in missing if record is not None and key in record.fields}
+    if "num_samples" in recorded:  # a bad value is the run record's fault, not config.json's
+        check_num_samples(str(run / JOB_FILE), recorded["num_samples"])
+    if "sample_rate_hz" in recorded:
+        check_sample_rate(str(run / JOB_FILE), recorded["sample_rate_hz"])
     model = load(folder, device=device, **recorded)
     if not getattr(model, "classes", None) or not hasattr(model, "input_spec"):
         raise ValueError(f"{option} {folder}: {meta['arch']!r} is not a signal classifier (it has no class names)")
