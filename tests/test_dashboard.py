@@ -180,6 +180,15 @@ def _npy_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def _npy_header(shape: tuple[int, ...]) -> bytes:
+    """A complex64 .npy header that declares ``shape``, without the data."""
+    import io
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": "<c8", "fortran_order": False, "shape": shape})
+    return buffer.getvalue()
+
+
 def _gzipped_tar(members: dict[str, bytes]) -> bytes:
     import io
     import tarfile
@@ -206,6 +215,8 @@ BAD_UPLOADS = {
     "overflowing power": ([("huge.npy", _npy_bytes(np.full(256, 2.0**63, np.complex64)))],
                           "huge.npy has samples of magnitude up to 9.22e+18, whose power overflows float32"),
     "only zeros": ([("silence.npy", _npy_bytes(np.zeros(256, np.complex64)))], "silence.npy holds only zeros"),
+    # issue 14: a header claiming 2^40 samples was a MemoryError traceback in the page
+    "header claims 2^40 samples": ([("claims.npy", _npy_header((2**40,)) + b"\0" * 64)], "claims.npy: its header"),
     # issue 14: a gzip-compressed tar named .sigmf made the upload spin forever
     "compressed archive": ([("x.sigmf", _gzipped_tar({"x.sigmf-meta": SAMPLE.read_bytes(),
                                                        "x.sigmf-data": SAMPLE.with_suffix(".sigmf-data").read_bytes()}))],
