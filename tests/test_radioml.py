@@ -407,7 +407,12 @@ def test_hdf5_fixed_point_x_and_byte_class_names(tmp_path):
     dataset = load_radioml(path, classes=["BPSK"])
     assert dataset.classes == ("BPSK",)
     assert dataset[0][0].tolist() == [0.25j]
+    dataset.close()
     assert load_radioml(path).classes == ("OOK", "BPSK")
+    with h5py.File(path, "a") as handle:
+        handle.attrs["classes"] = np.array([b"OOK", b"OOK"])
+    with pytest.raises(ValueError, match=r"other_tool\.h5: the classes attribute names a class twice"):
+        load_radioml(path)
 
 
 def test_hdf5_data_kept_elsewhere_is_refused(tmp_path):

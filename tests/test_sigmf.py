@@ -169,6 +169,9 @@ def test_other_bad_recordings(tmp_path):
         with pytest.raises(ValueError, match=r"snr\.sigmf-meta: annotations\[0\]\.rfnet:snr_db is .*; expected a "
                                              r"number of dB"):
             SigMFWindows(odd_snr, 4)
+    twice = write_recording(tmp_path, "twice", bytes(32), "cf32_le", extra_global={"rfnet:classes": ["a", "a"]})
+    with pytest.raises(ValueError, match=r"twice\.sigmf-meta: rfnet:classes is .*distinct class names"):
+        open_sigmf(twice)
     no_windows = write_recording(tmp_path, "plain", bytes(64), "cf32_le")
     with pytest.raises(ValueError, match=r"plain\.sigmf-meta: no annotated segment"):
         SigMFWindows(no_windows, 4)

@@ -68,6 +68,8 @@ def _file_classes(path: Path, handle: h5py.File, num_columns: int) -> tuple[str,
             raise _LayoutError(f"{path}: the classes attribute holds bytes that are not UTF-8 text") from None
         if not all(isinstance(name, str) for name in classes):
             raise _LayoutError(f"{path}: the classes attribute is {reprlib.repr(names)}, not a list of names")
+        if len(set(classes)) != len(classes):
+            raise _LayoutError(f"{path}: the classes attribute names a class twice: {reprlib.repr(classes)}")
     if len(classes) != num_columns:
         raise _LayoutError(f"{path}: Y has {num_columns} columns but the file names {len(classes)} classes")
     return classes

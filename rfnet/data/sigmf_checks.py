@@ -190,8 +190,10 @@ def _check_fields(path: Path, metadata: dict) -> None:
         raise ValueError(f"{path}: {channels} channels; only single-channel recordings are supported")
     _whole_number(path, "core:trailing_bytes", global_info.get("core:trailing_bytes", 0), 0)
     names = global_info.get(CLASSES_KEY, [])
-    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
-        raise ValueError(f"{path}: {CLASSES_KEY} is {reprlib.repr(names)}; expected a list of class names")
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names) or \
+            len(set(names)) != len(names):
+        raise ValueError(f"{path}: {CLASSES_KEY} is {reprlib.repr(names)}; expected a list of distinct class "
+                         "names")
     for section in ("captures", "annotations"):
         items = metadata.get(section, [])
         if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
