@@ -145,8 +145,7 @@ def _graph(views: int, resize: int, crop: int, std: Sequence[float], cuda: bool)
     new_height, new_width = (height * resize) // short, (width * resize) // short  # torchvision floors the long side
     images = fn.decoders.image(encoded, device="mixed" if cuda else "cpu", output_type=types.RGB)
     size = fn.cast(fn.stack(new_height, new_width), dtype=types.FLOAT)
-    images = fn.resize(images, size=size, interp_type=types.INTERP_LINEAR,
-                       antialias=True)
+    images = fn.resize(images, size=size, interp_type=types.INTERP_LINEAR, antialias=True)
     square_top, square_left = _centre_corner(new_height, resize), _centre_corner(new_width, resize)
     outputs = []
     for view in range(views):
