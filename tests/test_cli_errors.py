@@ -57,6 +57,9 @@ def test_bench_into_a_folder_is_refused(tmp_path, capsys):
     (["evaluate", "--model", "m", "--batch-size", "many"], "--batch-size", "an integer"),
     (["classify", "r", "--model", "m", "--num-samples", "-128"], "--num-samples", "> 0"),
     (["train-imagenet", "--data", "d", "--out", "o", "--workers", "-2"], "--workers", ">= 0"),
+    (["evaluate", "--model", "m", "--device", "cuda:99"], "--device", "CUDA device(s)"),
+    (["bench", "--model", "m", "--device", "gpu"], "--device", "'gpu' is not a device"),
+    (["train-imagenet", "--data", "d", "--out", "o", "--devices", "cpu,cuda:99"], "--devices", "CUDA device(s)"),
 ])
 def test_numbers_out_of_range_are_usage_errors(argv, option, problem, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)

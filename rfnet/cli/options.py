@@ -3,7 +3,8 @@
 - Shared options: :func:`add_device`, :func:`add_seed`, :func:`add_quiet`, :func:`add_data_selection`
   (``--classes``, ``--snr-min``/``--snr-max``, ``--per-class-snr``), :func:`add_num_samples`.
 - Value checks for ``type=``: :func:`positive_int`, :func:`non_negative_int`, :func:`positive_float`,
-  :func:`non_negative_float`, :func:`comma_list`; argparse turns their refusal into a usage error (exit 2).
+  :func:`non_negative_float`, :func:`comma_list`, :func:`device_name`; argparse turns their refusal into a
+  usage error (exit 2).
 - :func:`add_deprecated_spelling`: an old option name that still works for one release, with a warning.
 - :func:`job_from_args`, :func:`given_options`: the job dataclass from the options given; the fields not given keep the
   dataclass's defaults, which is where every default is stated (help reads them, see
@@ -79,9 +80,26 @@ def comma_list(kind: type = str) -> Callable[[str], tuple]:
 # --- shared options -----------------------------------------------------------------------------------------
 
 
+def device_name(text: str) -> str:
+    """``type=`` for a device: ``auto``, or a torch device this machine has (``cpu``, ``cuda``, ``cuda:1``,
+    ...). Imports torch, so only when the option is given."""
+    if text == "auto":
+        return text
+    import torch
+
+    try:
+        device = torch.device(text)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a device: {DEVICE_HELP}") from None
+    available = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if device.type == "cuda" and (device.index or 0) >= available:
+        raise argparse.ArgumentTypeError(f"{text}: this machine has {available} CUDA device(s)")
+    return text
+
+
 def add_device(parser: argparse.ArgumentParser) -> None:
-    """``--device`` (dest ``device``; default: the job's)."""
-    parser.add_argument("--device", help=DEVICE_HELP)
+    """``--device`` (dest ``device``; default: the job's), checked by :func:`device_name`."""
+    parser.add_argument("--device", type=device_name, help=DEVICE_HELP)
 
 
 def add_seed(parser: argparse.ArgumentParser, seeds: str) -> None:

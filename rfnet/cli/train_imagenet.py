@@ -6,8 +6,9 @@ import argparse
 import os
 
 from .defaults import job_help
-from .options import (add_deprecated_spelling, add_device, add_quiet, add_seed, comma_list, interrupted_run,
-                      job_from_args, non_negative_float, non_negative_int, positive_float, positive_int)
+from .options import (add_deprecated_spelling, add_device, add_quiet, add_seed, comma_list, device_name,
+                      interrupted_run, job_from_args, non_negative_float, non_negative_int, positive_float,
+                      positive_int)
 
 JOB = "rfnet.jobs.train_imagenet:ImageNetJob"
 """The job this sub-command fills; its fields' defaults are the options' defaults."""
@@ -63,7 +64,7 @@ def add_parser(commands) -> None:
                         help="no weight decay on biases (the reference code)")
     parser.add_argument("--model-parallel", type=int, choices=[1, 2],
                         help="2: the paper's two-tower split, one tower per device of --devices")
-    parser.add_argument("--devices", type=comma_list(),
+    parser.add_argument("--devices", type=comma_list(device_name),
                         help="the two devices of --model-parallel 2 (under torchrun local rank r shifts CUDA "
                         "indices by 2r)")
     add_device(parser)
