@@ -242,7 +242,7 @@ def test_float_datatype_over_quiet_fixed_point_bytes_is_refused(tmp_path):
         open_sigmf(path)
 
 
-def fixed_point_signals(bits, count=50_000):
+def fixed_point_signals(bits, count=20_000):
     """Real fixed-point recordings of int``bits`` at every level: noise, tones, a chirp, DC plus noise."""
     full = 2 ** (bits - 1) - 1
     t = np.arange(count)
@@ -254,13 +254,14 @@ def fixed_point_signals(bits, count=50_000):
         yield level * (0.5 + 0.5j) + rng.standard_normal(count) * level / 20
 
 
-@pytest.mark.parametrize("datatype, dtype", [("ci16_le", "<i2"), ("ci16_be", ">i2"), ("ci8", "i1")])
+@pytest.mark.parametrize("datatype, dtype", [("ci16_le", "<i2"), ("ci16_be", ">i2"), ("ci8", "i1"), ("cu8", "u1")])
 def test_real_fixed_point_recordings_are_not_mistaken_for_floats(tmp_path, datatype, dtype):
-    """The plausibility test keeps off real fixed-point data: every level, noise, tones, a chirp."""
+    """The plausibility test keeps off real fixed-point data: every level, noise, tones, a chirp, DC."""
     bits = np.dtype(dtype).itemsize * 8
+    offset = 2 ** (bits - 1) if np.dtype(dtype).kind == "u" else 0  # cu8 is offset binary
     for index, signal in enumerate(fixed_point_signals(bits)):
         limit = 2 ** (bits - 1)
-        pairs = np.clip(np.round(np.stack([signal.real, signal.imag], axis=1)), -limit, limit - 1)
+        pairs = np.clip(np.round(np.stack([signal.real, signal.imag], axis=1)), -limit, limit - 1) + offset
         path = write_recording(tmp_path, f"real{index}", pairs.astype(dtype).tobytes(), datatype)
         assert open_sigmf(path, verify_checksum=False).num_samples == len(signal)
 
