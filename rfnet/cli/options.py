@@ -6,9 +6,9 @@
   :func:`non_negative_float`, :func:`comma_list`, :func:`device_name`; argparse turns their refusal into a
   usage error (exit 2).
 - :func:`add_deprecated_spelling`: an old option name that still works for one release, with a warning.
-- :func:`job_from_args`, :func:`given_options`: the job dataclass from the options given; the fields not given keep the
-  dataclass's defaults, which is where every default is stated (help reads them, see
-  :mod:`rfnet.cli.defaults`).
+- :func:`job_from_args`, :func:`given_options`: the job dataclass (or function) from the options given;
+  the fields not given keep the dataclass's defaults, which is where every default is stated (help reads
+  them, see :mod:`rfnet.cli.defaults`).
 - :func:`check_report_folder`, :func:`check_output_file`: refuse an ``--out`` of the wrong kind before
   anything runs.
 """
@@ -34,6 +34,7 @@ DEVICE_HELP = "auto (cuda if available, else cpu), cpu, cuda, cuda:1, ..."
 
 
 def _bounded(kind: type, low: float, inclusive: bool) -> Callable[[str], int | float]:
+    """A ``type=`` check: ``kind(text)``, finite, and above ``low`` (at least ``low`` if ``inclusive``)."""
     bound = f">= {low:g}" if inclusive else f"> {low:g}"
 
     def convert(text: str) -> int | float:
@@ -46,7 +47,6 @@ def _bounded(kind: type, low: float, inclusive: bool) -> Callable[[str], int | f
             raise argparse.ArgumentTypeError(f"must be a finite number {bound}, got {text}")
         return value
 
-    convert.__name__ = f"{'positive' if not inclusive else 'non-negative'} {kind.__name__}"
     return convert
 
 
@@ -60,8 +60,9 @@ non_negative_float = _bounded(float, 0.0, inclusive=True)
 """``type=`` for finite quantities of at least 0 (tolerances, weight decay, dropout)."""
 
 
-def comma_list(kind: type = str) -> Callable[[str], tuple]:
-    """``type=`` for ``a,b,c`` → ``(kind(a), kind(b), kind(c))``; blanks dropped, an empty list refused."""
+def comma_list(kind: Callable[[str], object] = str) -> Callable[[str], tuple]:
+    """``type=`` for ``a,b,c`` → ``(kind(a), kind(b), kind(c))``; blanks dropped, an empty list refused;
+    ``kind`` may be another check of this module (its refusal names the item)."""
 
     def convert(text: str) -> tuple:
         try:
@@ -73,7 +74,6 @@ def comma_list(kind: type = str) -> Callable[[str], tuple]:
             raise argparse.ArgumentTypeError(f"expected a comma-separated list, got {text!r}")
         return items
 
-    convert.__name__ = f"list of {kind.__name__}"
     return convert
 
 
