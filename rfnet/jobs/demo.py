@@ -37,7 +37,7 @@ class DemoConfig:
     Attributes:
         preset: the synthetic preset generated (``"rml2016"``: 128 samples, 11 classes; ``"rml2018"``:
             1024 samples, 24 classes).
-        models: the models trained and compared, finetune ``--model`` names, in table order.
+        models: the models trained and compared, finetune ``--arch`` names, in table order.
         per_class_snr: examples per (class, SNR) cell of the generated data.
         snr_min_db, snr_max_db, snr_step_db: the SNR grid (dB, both ends included).
         classes: modulation names (``None``: the preset's 11).

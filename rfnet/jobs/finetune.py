@@ -142,7 +142,7 @@ class FinetuneOutcome:
 def finetune(job: FinetuneJob) -> FinetuneOutcome:
     """Open and split the data, build the model, train it, and report on the test split."""
     if job.model not in MODELS:
-        raise ValueError(f"--model {job.model!r}: choose one of {list(MODELS)}")
+        raise ValueError(f"--arch {job.model!r}: choose one of {list(MODELS)}")
     out = Path(job.out)
     check_run_folder(out, job.resume)
     adversary = make_adversary(job.adv_train, job.adv_psr_db, pgd_steps=job.adv_steps) if job.adv_train else None

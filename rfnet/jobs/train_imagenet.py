@@ -253,7 +253,7 @@ def process_devices(devices: tuple[str, ...], local_rank: int, per_process: int)
 
 def _check(job: ImageNetJob) -> None:
     if job.model not in MODELS:
-        raise ValueError(f"--model {job.model!r}: choose one of {list(MODELS)}")
+        raise ValueError(f"--arch {job.model!r}: choose one of {list(MODELS)}")
     if job.model_parallel not in (1, 2):
         raise ValueError(f"--model-parallel {job.model_parallel}: 1 (one device) or 2 (the paper's two towers)")
     if job.model_parallel == 2 and job.model != "alexnet":
