@@ -6,8 +6,8 @@ import argparse
 
 from .defaults import DefaultsHelpFormatter
 from .options import (DATA_HELP, add_data_selection, add_deprecated_spelling, add_device, add_num_samples, add_quiet,
-                      add_seed, interrupted_run, job_from_args, non_negative_float, positive_float, positive_int,
-                      snr_range)
+                      add_resume, add_seed, interrupted_run, job_from_args, non_negative_float, positive_float,
+                      positive_int, snr_range)
 
 JOB = "rfnet.jobs.finetune:FinetuneJob"
 """The job this sub-command fills; its fields' defaults are the options' defaults."""
@@ -86,7 +86,7 @@ def add_parser(commands) -> None:
     finetune.add_argument("--adv-steps", type=positive_int, help="PGD steps of --adv-train pgd")
     add_device(finetune)
     add_seed(finetune, "the data, split, model and training")
-    finetune.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    add_resume(finetune)
     add_quiet(finetune)
     finetune.set_defaults(run=run)
 

@@ -1,6 +1,7 @@
 """What more than one sub-command shares: options stated once, value checks, old spellings, the job.
 
-- Shared options: :func:`add_device`, :func:`add_seed`, :func:`add_quiet`, :func:`add_data_selection`
+- Shared options: :func:`add_device`, :func:`add_seed`, :func:`add_quiet`, :func:`add_resume`,
+  :func:`add_data_selection`
   (``--classes``, ``--snr-min``/``--snr-max``, ``--per-class-snr``), :func:`add_num_samples`.
 - Value checks for ``type=``: :func:`positive_int`, :func:`non_negative_int`, :func:`positive_float`,
   :func:`non_negative_float`, :func:`comma_list`, :func:`device_name`; argparse turns their refusal into a
@@ -110,6 +111,11 @@ def add_seed(parser: argparse.ArgumentParser, seeds: str) -> None:
 def add_quiet(parser: argparse.ArgumentParser) -> None:
     """``--quiet`` (dest ``quiet``): no progress bars. A job's ``progress`` is ``not args.quiet``."""
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def add_resume(parser: argparse.ArgumentParser) -> None:
+    """``--resume`` (dest ``resume``) of a training job: continue the interrupted run in ``--out``."""
+    parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
 
 
 def add_data_selection(parser: argparse.ArgumentParser, classes_order: str = "in the data's label order") -> None:

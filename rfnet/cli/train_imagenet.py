@@ -6,7 +6,7 @@ import argparse
 import os
 
 from .defaults import job_help
-from .options import (add_deprecated_spelling, add_device, add_quiet, add_seed, comma_list, device_name,
+from .options import (add_deprecated_spelling, add_device, add_quiet, add_resume, add_seed, comma_list, device_name,
                       interrupted_run, job_from_args, non_negative_float, non_negative_int, positive_float,
                       positive_int)
 
@@ -83,7 +83,7 @@ def add_parser(commands) -> None:
     parser.add_argument("--checkpoint-every", dest="checkpoint_every_steps", type=positive_int, metavar="STEPS",
                         help="also checkpoint mid-epoch every STEPS optimiser steps (default: at epoch ends only)")
     add_seed(parser, "weights, data order and augmentation")
-    parser.add_argument("--resume", action="store_true", default=None, help="continue the interrupted run in --out")
+    add_resume(parser)
     add_quiet(parser)
     parser.set_defaults(run=run)
 
