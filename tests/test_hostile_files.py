@@ -208,6 +208,14 @@ HOSTILE_PICKLES = {
     "codecs_encodings_os": (cell("BPSK", SNR0, global_("_codecs", "encode") + short_text("x")
                                  + short_text("encodings.os") + pickle.TUPLE2 + pickle.REDUCE),
                             r"_codecs\.encode is allowed only .* 'encodings\.os'"),
+    # numpy trusts a dtype's pickled state: this one crashes the interpreter (SIGSEGV)
+    "dtype_state_crash": (cell("BPSK", SNR0, global_("numpy", "dtype") + short_text("f4") + pickle.NEWFALSE
+                               + pickle.NEWTRUE + pickle.TUPLE3 + pickle.REDUCE + pickle.MARK + small_int(3)
+                               + short_text("=") + small_int(1) + small_int(3) + small_int(8) + small_int(16)
+                               + pickle.TUPLE + pickle.BUILD),
+                          r"dtype state \(3, '=', 1, 3, 8, 16\) is not that of a plain numeric dtype"),
+    "text_dtype": (cell("BPSK", SNR0, global_("numpy", "dtype") + short_text("S4") + pickle.NEWFALSE
+                        + pickle.NEWTRUE + pickle.TUPLE3 + pickle.REDUCE), r"dtype 'S4' is not a plain numeric"),
     "snr_1e300": (cell("BPSK", pickle.BINFLOAT + struct.pack(">d", 1e300),
                        pickle.dumps(np.zeros((1, 2, 8), np.float32), protocol=2)[2:-1]),
                   r"SNR beyond the ±1000 dB"),
@@ -444,6 +452,21 @@ def mutated_pickles(draw) -> bytes:
 def test_fuzzed_pickles(tmp_path, content):
     path = tmp_path / "fuzzed.pkl"
     path.write_bytes(content)
+    assert_load_or_clear_error(read_bounded(radioml_summary, path), path)
+
+
+DTYPE_STATE_PARTS = st.one_of(st.none(), st.integers(-2, 20), st.sampled_from(["<", ">", "|", "=", "a"]), st.just(()))
+
+
+@FUZZ
+@given(spec=st.sampled_from(["f4", "S4", "V8", "i2", "U2"]),
+       state=st.lists(DTYPE_STATE_PARTS, min_size=5, max_size=9).map(tuple))
+def test_fuzzed_dtype_states(tmp_path, spec, state):
+    """A dtype rebuilt by a pickle, then given any state: refused or loaded, never a crashed reader."""
+    dtype = pickle.dumps(np.dtype(spec), protocol=2)[2:-1]  # GLOBAL numpy.dtype ... REDUCE (state) BUILD
+    without_state = dtype[: dtype.rindex(pickle.MARK)]  # drop numpy's own state and BUILD
+    path = tmp_path / "dtype.pkl"
+    path.write_bytes(cell("BPSK", SNR0, without_state + pickle.dumps(state, protocol=2)[2:-1] + pickle.BUILD))
     assert_load_or_clear_error(read_bounded(radioml_summary, path), path)
 
 

@@ -32,6 +32,8 @@ import _codecs
 import os
 import pickle
 import pickletools
+import re
+import reprlib
 import struct
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -77,16 +79,13 @@ _NDARRAY = _NdarrayTemplate()
 
 
 class _Allowed:
-    """A callable the unpickler hands out. Immutable (``BUILD`` cannot alter it for later loads) and
-    positional-only (``NEWOBJ`` needs a class, which this is not)."""
+    """A callable the unpickler hands out: positional arguments only, and not a class (``NEWOBJ``
+    needs one)."""
 
     __slots__ = ("_function",)
 
     def __init__(self, function):
-        object.__setattr__(self, "_function", function)
-
-    def __setattr__(self, name, value):
-        raise _Refused(f"the pickle tries to set {name!r} on an allowed function")
+        self._function = function
 
     def __call__(self, *args):
         return self._function(*args)
@@ -98,6 +97,36 @@ def _reconstruct(template: object, shape: object, typecode: object) -> np.ndarra
         raise _Refused(f"_reconstruct{(template, shape, typecode)!r} is not how numpy pickles an array; "
                        "only _reconstruct(numpy.ndarray, (0,), b'b') is")
     return _multiarray._reconstruct(np.ndarray, (0,), b"b")
+
+
+def _numeric_dtype(spec: object, align: object = False, copy: object = True) -> np.dtype:
+    """``dtype('f4', False, True)``: how numpy pickles a dtype (its byte order follows in ``BUILD``).
+
+    Only plain numeric kinds are rebuilt (bool, integers, floats, complex); a copy, so the ``BUILD``
+    that follows cannot alter numpy's shared instance.
+    """
+    if not isinstance(spec, str) or not _NUMERIC_DTYPE.fullmatch(spec):
+        raise _Refused(f"dtype {reprlib.repr(spec)} is not a plain numeric dtype (bool, int, uint, float, "
+                       "complex)")
+    return np.dtype(spec, align=bool(align), copy=True)
+
+
+def _check_dtype_state(state: object) -> None:
+    """A numeric dtype's pickled state: ``(3, byte order, None, None, None, -1, -1, 0)``. numpy trusts
+    this state (``dtype('S4').__setstate__((3, '=', 1, 3, 8, 16))`` crashes the interpreter)."""
+    if not (isinstance(state, tuple) and len(state) == 8 and state[0] == 3 and state[1] in _BYTE_ORDERS
+            and state[2:] == (None, None, None, -1, -1, 0)):
+        raise _Refused(f"dtype state {reprlib.repr(state)} is not that of a plain numeric dtype")
+
+
+def _check_array_state(state: object) -> None:
+    """An array's pickled state: ``(1, shape, dtype, fortran order, raw bytes)`` (numpy then checks that
+    the bytes match the shape)."""
+    if not (isinstance(state, tuple) and len(state) == 5 and state[0] == 1
+            and isinstance(state[1], tuple) and all(isinstance(n, int) and n >= 0 for n in state[1])
+            and isinstance(state[2], np.dtype) and isinstance(state[3], bool)
+            and isinstance(state[4], (bytes, str))):
+        raise _Refused(f"array state {reprlib.repr(state)} is not (1, shape, dtype, fortran, bytes)")
 
 
 def _latin1_bytes(text: object, encoding: object) -> bytes:
@@ -116,7 +145,7 @@ def _empty_bytes(*args: object) -> bytes:
 
 _ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
     ("numpy", "ndarray"): _NDARRAY,
-    ("numpy", "dtype"): _Allowed(np.dtype),
+    ("numpy", "dtype"): _Allowed(_numeric_dtype),
     ("_codecs", "encode"): _Allowed(_latin1_bytes),
     ("__builtin__", "bytes"): _Allowed(_empty_bytes),
     ("builtins", "bytes"): _Allowed(_empty_bytes),
@@ -126,6 +155,10 @@ for _module in ("numpy.core.multiarray", "numpy._core.multiarray"):
     _ALLOWED_GLOBALS[(_module, "scalar")] = _Allowed(_multiarray.scalar)
 for _module in ("numpy.core.numeric", "numpy._core.numeric"):
     _ALLOWED_GLOBALS[(_module, "_frombuffer")] = _Allowed(_numeric._frombuffer)
+
+#: dtype specs as numpy pickles them: kind and size in bytes, byte order left to the state.
+_NUMERIC_DTYPE = re.compile(r"[biufc][0-9]{1,2}")
+_BYTE_ORDERS = ("<", ">", "|", "=")
 
 _OPCODES = {opcode.code.encode("latin1")[0]: opcode for opcode in pickletools.opcodes}
 #: Opcodes that store into the memo at an index given in their argument.
@@ -195,11 +228,28 @@ def _check_opcodes(handle: BinaryIO, size: int) -> None:
                    "thousand")
 
 
-class _NumpyOnlyUnpickler(pickle.Unpickler):
-    """``pickle.Unpickler`` whose ``find_class`` admits only :data:`_ALLOWED_GLOBALS`."""
+class _NumpyOnlyUnpickler(pickle._Unpickler):
+    """Python's own unpickler (not the C one: its ``BUILD`` cannot be checked) whose ``find_class``
+    admits only :data:`_ALLOWED_GLOBALS` and whose ``BUILD`` sets only numeric dtypes and arrays from
+    states of the form numpy writes. A RadioML pickle has a few thousand opcodes, so the Python loop
+    costs nothing next to reading the arrays' bytes."""
 
     def __init__(self, file):
         super().__init__(file, encoding="latin1")
+
+    def load_build(self) -> None:
+        state, target = self.stack[-1], self.stack[-2]
+        if isinstance(target, np.dtype):
+            _check_dtype_state(state)
+        elif isinstance(target, np.ndarray):
+            _check_array_state(state)
+        else:
+            raise _Refused(f"it sets the state of a {type(target).__name__}; only numpy dtypes and arrays "
+                           "have one")
+        super().load_build()
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+    dispatch[pickle.BUILD[0]] = load_build
 
     def find_class(self, module: str, name: str) -> Any:
         try:
