@@ -455,7 +455,8 @@ def test_fuzzed_pickles(tmp_path, content):
     assert_load_or_clear_error(read_bounded(radioml_summary, path), path)
 
 
-DTYPE_STATE_PARTS = st.one_of(st.none(), st.integers(-2, 20), st.sampled_from(["<", ">", "|", "=", "a"]), st.just(()))
+DTYPE_STATE_PARTS = st.one_of(st.none(), st.integers(-2, 20), st.sampled_from(["<", ">", "|", "=", "a"]),
+                              st.just(()))
 
 
 @FUZZ

@@ -16,8 +16,10 @@ pickled with:
 Even allowed callables are dangerous with hostile arguments (``numpy.ndarray((2**33,), 'f4')`` asks for
 32 GiB of uninitialised memory; ``bytes(2**40)`` for a terabyte), so each is handed out only in the
 form a real pickle uses: ``numpy.ndarray`` only as ``_reconstruct``'s empty template (the array's bytes
-then come from the file, and numpy checks they match its shape), ``_codecs.encode`` only for latin-1
-text, ``bytes`` only with no argument. Before unpickling, every opcode is walked once without building
+then come from the file, and numpy checks they match its shape), ``numpy.dtype`` only for numeric
+kinds, ``_codecs.encode`` only for latin-1 text, ``bytes`` only with no argument; and ``BUILD`` sets only
+dtypes and arrays, from states of the form numpy writes (numpy trusts a dtype's state: a hostile one
+crashes the interpreter). Before unpickling, every opcode is walked once without building
 anything: a declared length (``BINBYTES8``, ``FRAME``, ``BINUNICODE``, ...) longer than what is left of
 the file, a memo index no real pickler would write, or more than
 :data:`~rfnet.data.limits.MAX_PICKLE_OPCODES` opcodes is refused. So no array can hold more bytes than
