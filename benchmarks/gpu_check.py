@@ -18,7 +18,8 @@ writes its rows as it measures them, so a stage cut short still reports what it 
   row also gives the fraction of the GPU's dense bf16 peak (training FLOPs taken as 3x the forward's).
 - ``jpeg``: the same training step fed from a generated ImageNet-like JPEG folder (375 high, 375-500 wide)
   through the real loaders: CPU workers (torchvision, the default), ``--decode-on-device`` (nvjpeg), and
-  ``--pipeline dali``; beside pytorch/examples' loader (``ImageFolder``, PIL, transforms) and its plain step.
+  ``--pipeline dali``, also from its pre-resized copy (shorter side 256, ``rfnet.imagenet.resized``);
+  beside pytorch/examples' loader (``ImageFolder``, PIL, transforms) and its plain step.
 - ``bench``: ``rfnet bench`` latency and throughput of the AlexNet spectrogram classifier in every mode.
 - ``accuracy``: a short ``benchmarks/accuracy.py --device cuda`` (8,800 examples, baselines at most 10 epochs).
 
@@ -208,6 +209,7 @@ def stage_jpeg(rows: Rows, size: dict, deadline: float) -> None:
     from rfnet.imagenet.dali import dali_available
     from rfnet.imagenet.folder import ImageNetFolder
     from rfnet.imagenet.image_folders import write_procedural_imagenet
+    from rfnet.imagenet.resized import write_resized_copy
     from rfnet.imagenet.transforms import eval_transform, train_transform
     from rfnet.jobs.train_imagenet import device_decoding
     from rfnet.train.distributed import DistributedContext
@@ -217,14 +219,19 @@ def stage_jpeg(rows: Rows, size: dict, deadline: float) -> None:
     data = Path(tempfile.gettempdir()) / f"rfnet_gpu_check_{size['jpeg_images']}_{size['jpeg_height']}"
     if not data.exists():
         write_procedural_imagenet(data, 4, size["jpeg_images"] // 4, 1, size=size["jpeg_height"], seed=0)
+    resized = data.with_name(f"{data.name}_256")  # the pre-resized copy (rfnet.imagenet.resized)
+    if not resized.exists():
+        counts = write_resized_copy(data, resized, 256, workers=size["workers"] or 1)
+        rows.add("copy at 256: MB read per epoch", round(counts["bytes_after"] / 1e6, 3), "MB",
+                 full_size_mb=round(counts["bytes_before"] / 1e6, 3), images=counts["images"])
     ctx = DistributedContext(device=device)
-    train = ImageNetFolder(data, "train", transform=train_transform(crop, seed=0))
-    val = ImageNetFolder(data, "val", transform=eval_transform(crop))
-    loaders = {"plain (ImageFolder + PIL)": ("fp32", None),
-               "rfnet, CPU workers": ("bf16_cl", None),
-               "rfnet, --decode-on-device": ("bf16_cl", "torchvision"),
-               "rfnet, --pipeline dali": ("bf16_cl", "dali")}
-    for name, (variant, on_device) in loaders.items():
+    loaders = {"plain (ImageFolder + PIL)": ("fp32", None, data),
+               "rfnet, CPU workers": ("bf16_cl", None, data),
+               "rfnet, --decode-on-device": ("bf16_cl", "torchvision", data),
+               "rfnet, --pipeline dali": ("bf16_cl", "dali", data),
+               "rfnet, CPU workers, copy at 256": ("bf16_cl", None, resized),
+               "rfnet, --pipeline dali, copy at 256": ("bf16_cl", "dali", resized)}
+    for name, (variant, on_device, root) in loaders.items():
         if time.time() > deadline:
             rows.add(name, "not reached in the time box")
             continue
@@ -232,8 +239,10 @@ def stage_jpeg(rows: Rows, size: dict, deadline: float) -> None:
             rows.add(name, "skipped: DALI is not installed (pip install 'rfnet[gpu]')")
             continue
         prepare = None  # (batch from the loader) -> (images, targets); None: the batch's first two items
+        train = ImageNetFolder(root, "train", transform=train_transform(crop, seed=0))
+        val = ImageNetFolder(root, "val", transform=eval_transform(crop))
         if name.startswith("plain"):
-            dataset = ImageFolder(str(data / "train"), transform=reference_transform(crop))
+            dataset = ImageFolder(str(root / "train"), transform=reference_transform(crop))
             loader = DataLoader(dataset, batch_size=batch, shuffle=True, num_workers=size["workers"],
                                 pin_memory=device.type == "cuda")
         elif on_device is None:

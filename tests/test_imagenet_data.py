@@ -17,6 +17,7 @@ from rfnet.imagenet.transforms import (
     train_transform,
 )
 from rfnet.imagenet.jpeg import read_rgb
+from rfnet.imagenet.resized import write_resized_copy
 
 CLASSES, TRAIN_PER_CLASS, VAL_PER_CLASS = 3, 4, 3
 
@@ -247,12 +248,13 @@ def test_imagenet_pca_max_images_draws_a_subset(folders, tmp_path):
 # -- the val reorganiser ---------------------------------------------------------------------------------
 
 
-def _script():
+def _script(name: str = "reorganize_imagenet_val"):
+    """The script ``datasets/<name>.py`` as a module."""
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "datasets" / "reorganize_imagenet_val.py"
-    spec = importlib.util.spec_from_file_location("reorganize_imagenet_val", path)
+    path = Path(__file__).resolve().parents[1] / "datasets" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -291,6 +293,58 @@ def test_val_reorganiser_changes_nothing_when_an_image_is_missing(folders, tmp_p
     err = capsys.readouterr().err
     assert "ILSVRC2012_val_00000004" in err and "LOC_val_solution.csv" in err
     assert sorted(p.name for p in (root / "val").iterdir()) == files_before and not (tmp_path / "sorted").exists()
+
+
+# -- the pre-resized copy -------------------------------------------------------------------------------
+
+
+def test_a_resized_copy_reads_as_the_same_folder_with_its_shorter_sides_at_256(tmp_path, capsys):
+    from torchvision.io import decode_jpeg, encode_jpeg
+    from torchvision.transforms.v2 import functional as F
+
+    from rfnet.imagenet.jpeg import torchvision_io
+
+    source = write_procedural_imagenet(tmp_path / "full", num_classes=3, train_per_class=2, val_per_class=1,
+                                       size=300, seed=0)
+    assert _script("resize_imagenet").main([str(source), str(tmp_path / "small"), "--workers", "2"]) == 0
+    assert "9 images (9 resized)" in capsys.readouterr().out  # 3 x 2 training and 3 val images
+    for split in ("train", "val"):
+        full, small = ImageNetFolder(source, split), ImageNetFolder(tmp_path / "small", split)
+        assert small.classes == full.classes and list(small.targets) == list(full.targets)
+        for index in range(len(full)):
+            copy = read_rgb(small.path(index))
+            # exactly the original with its shorter side brought to 256 and encoded once more, at quality 90
+            smaller = F.resize(read_rgb(full.path(index)), [256], antialias=True)
+            with torchvision_io():
+                expected = decode_jpeg(encode_jpeg(smaller, quality=90))
+            assert min(copy.shape[-2:]) == 256 and torch.equal(copy, expected), small.path(index)
+
+
+def test_small_images_and_other_files_are_copied_byte_for_byte(folders, tmp_path):
+    counts = write_resized_copy(folders["loc"], tmp_path / "copy", short_side=256, workers=1)
+    assert counts["resized"] == 0 and counts["bytes_after"] == counts["bytes_before"] > 0
+    for path in folders["loc"].rglob("*"):
+        if path.is_file():
+            assert (tmp_path / "copy" / path.relative_to(folders["loc"])).read_bytes() == path.read_bytes()
+
+
+def test_a_resized_copy_refuses_bad_input_and_leaves_nothing(folders, tmp_path):
+    with pytest.raises(ValueError, match="short_side must be in 256..320"):
+        write_resized_copy(folders["loc"], tmp_path / "copy", short_side=128)
+    with pytest.raises(FileNotFoundError, match="train: no such folder"):
+        write_resized_copy(tmp_path, tmp_path / "copy")
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "file").write_text("x")
+    with pytest.raises(ValueError, match="already exists"):
+        write_resized_copy(folders["loc"], tmp_path / "taken")
+    import shutil
+
+    broken = shutil.copytree(folders["loc"], tmp_path / "broken")
+    bad = sorted((broken / "train").rglob("*.JPEG"))[0]
+    bad.write_bytes(bad.read_bytes()[:100])
+    with pytest.raises(ValueError, match=bad.name):
+        write_resized_copy(broken, tmp_path / "copy", workers=1)
+    assert not (tmp_path / "copy").exists() and not list(tmp_path.glob(".copy*"))
 
 
 # -- bad input ------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@
 - :mod:`rfnet.imagenet.gpu`: decode and augment whole batches on the training device (nvjpeg);
   :mod:`rfnet.imagenet.dali`: the same with NVIDIA DALI (optional: ``pip install 'rfnet[gpu]'``).
 - :mod:`rfnet.imagenet.pca`, :mod:`~rfnet.imagenet.labels`, :mod:`~rfnet.imagenet.val`,
-  :mod:`~rfnet.imagenet.jpeg`, :mod:`~rfnet.imagenet.image_folders` (generated stand-in folders).
+  :mod:`~rfnet.imagenet.jpeg`, :mod:`~rfnet.imagenet.image_folders` (generated stand-in folders),
+  :mod:`~rfnet.imagenet.resized` (a pre-resized copy of a folder, for slow disks).
 
 Sub-modules load on first use (PEP 562), so reading :mod:`~rfnet.imagenet.normalization` does not import
 torchvision.

@@ -138,7 +138,7 @@ def _write_folder(root, names, train, val, flat_val, ground_truth, rng) -> Path:
     if ground_truth not in GROUND_TRUTH_FORMS:
         raise ValueError(f"ground_truth must be one of {GROUND_TRUTH_FORMS}, got {ground_truth!r}")
     wnids = [fake_wnid(k) for k in range(len(names))]
-    with _new_folder(root) as folder:
+    with new_folder(root) as folder:
         (folder / "LOC_synset_mapping.txt").write_text("".join(f"{w} {n}\n" for w, n in zip(wnids, names)))
         counters = [0] * len(names)
         for label, image in train:
@@ -183,7 +183,7 @@ def _write_jpeg(path: Path, image: torch.Tensor) -> None:
 
 
 @contextmanager
-def _new_folder(root: str | os.PathLike):
+def new_folder(root: str | os.PathLike):
     """Yield a temporary folder beside ``root``; on success it becomes ``root``, on failure it is removed."""
     root = Path(root)
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
