@@ -16,3 +16,13 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def shipped_models():
+    """The names of rfnet's own registered models, without those tests register for themselves
+    (``tests/test_engine.py`` registers a small IQ model; the registry is global to the session)."""
+    from rfnet.models import list_models
+    from rfnet.models.registry import _MODELS
+
+    return [name for name in list_models() if _MODELS[name].__module__.startswith("rfnet.")]

@@ -8,7 +8,7 @@ import torch
 
 from rfnet.cli import main
 from rfnet.data import SynthConfig, write_synthetic
-from rfnet.models import list_models, load
+from rfnet.models import load
 from rfnet.models.registry import create_model
 from rfnet.seeding import seed_for, torch_seeded
 
@@ -24,8 +24,8 @@ SMALL_CONFIGS = {
 }
 
 
-def test_every_registered_model_has_a_config_here():
-    assert sorted(SMALL_CONFIGS) == list_models()
+def test_every_registered_model_has_a_config_here(shipped_models):
+    assert sorted(SMALL_CONFIGS) == shipped_models
 
 
 @pytest.mark.parametrize("name", sorted(SMALL_CONFIGS))
