@@ -25,6 +25,13 @@ def test_summary_totals_are_the_papers_layer_table(capsys):
     assert "96x55x55" in out and "256x13x13" in out
 
 
+def test_summary_takes_each_models_native_size_by_default(capsys):
+    assert main(["summary", "alexnet_tv"]) == 0  # torchvision's pads conv1: 224 gives the 55x55 maps
+    assert "64x55x55" in capsys.readouterr().out
+    assert main(["summary", "alexnet_tv", "--size", "227"]) == 0
+    assert "64x56x56" in capsys.readouterr().out
+
+
 def test_summary_reports_bad_arguments_as_one_line(capsys):
     assert main(["summary", "alexnet", "--size", "40"]) == 2
     err = capsys.readouterr().err

@@ -14,7 +14,8 @@ def add_parser(commands) -> None:
     summary.add_argument("model", metavar="ARCH", help="architecture name, e.g. alexnet or alexnet_tv")
     summary.add_argument("--num-classes", type=positive_int, default=1000, help="classes of the head")
     summary.add_argument("--in-chans", type=positive_int, default=3, help="input channels")
-    summary.add_argument("--size", type=positive_int, default=227, help="input height and width in pixels")
+    summary.add_argument("--size", type=positive_int,
+                         help="input height and width in pixels (default: the model's native size, 227 for alexnet)")
     summary.set_defaults(run=run)
 
 
@@ -23,6 +24,9 @@ def run(args: argparse.Namespace) -> int:
     from rfnet.models.summary import format_summary, summarize
 
     model = create_model(args.model, num_classes=args.num_classes, in_chans=args.in_chans)
-    rows = summarize(model, (args.in_chans, args.size, args.size))
+    size = args.size or getattr(model, "native_input_size", None)
+    if size is None:
+        raise ValueError(f"{args.model} has no native image size; give --size")
+    rows = summarize(model, (args.in_chans, size, size))
     print(format_summary(rows))
     return 0

@@ -45,13 +45,15 @@ from rfnet.imagenet.gpu import DeviceBatchPreprocess, EncodedImageNet, collate_e
 from rfnet.imagenet.lighting import PCALighting
 from rfnet.imagenet.transforms import RESIZE, eval_transform, train_transform
 from rfnet.models import TwoTowerAlexNet, create_model
+from rfnet.models.alexnet import AlexNetConfig, AlexNetTV, native_input_size
 from rfnet.train import DistributedContext, TrainConfig, Trainer, check_run_folder, init_from_env
 from rfnet.train.curves import plot_learning_curves
 from rfnet.train.placement import model_devices
 
 MODELS = ("alexnet", "alexnet_tv")
 PIPELINES = ("torchvision", "dali")
-NATIVE_CROP = {"alexnet": 227, "alexnet_tv": 224}
+NATIVE_CROP = {"alexnet": native_input_size(AlexNetConfig().conv1_padding),
+               "alexnet_tv": native_input_size(AlexNetTV.conv1_padding)}
 JOB_FILE = "job.json"
 SUMMARY_FILE = "summary.json"
 CURVES_FILE = "learning_curves.png"
