@@ -14,13 +14,13 @@ def test_quick_demo_writes_reports_and_prints_the_table(tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[-1] == f"report and figures: {out}"
     header = next(line for line in lines if line.strip().startswith("SNR (dB)"))
-    assert header.split()[-2:] == ["AlexNet", "VT-CNN2"]
+    assert header.split()[-3:] == ["AlexNet", "RadioML", "ResNet"]
     rows = {line.split()[0]: line.split()[1:] for line in lines if line.strip()[:1].isdigit()}
     assert set(rows) == {"6", "18"} and all(len(values) == 2 for values in rows.values())
-    for model in ("alexnet", "vtcnn2"):
+    for model in ("alexnet", "radioml_resnet"):
         metrics = json.loads((out / model / "report" / "metrics.json").read_text())
         assert metrics["classes"] == ["BPSK", "QPSK", "AM-DSB"]
-        table_values = [float(rows[f"{row['snr_db']:g}"][model == "vtcnn2"]) for row in metrics["accuracy_by_snr"]]
+        table_values = [float(rows[f"{row['snr_db']:g}"][model == "radioml_resnet"]) for row in metrics["accuracy_by_snr"]]
         assert table_values == [round(100 * row["accuracy"], 1) for row in metrics["accuracy_by_snr"]]
         assert (out / model / "best" / "config.json").is_file()
         assert not (out / model / "checkpoint.pt").exists()  # finished runs: optimizer state not kept

@@ -17,9 +17,9 @@ def add_parser(commands) -> None:
     demo = commands.add_parser(
         "demo",
         formatter_class=job_help(JOB),
-        help="generate RadioML-2016-style data, train AlexNet and VT-CNN2 on it, compare them",
-        description="With no arguments (about 10 minutes on 2 CPU cores): generate a small synthetic "
-        "RadioML-2016-style dataset, train the AlexNet spectrogram classifier and VT-CNN2 on the same split, "
+        help="generate RadioML-2016-style data, train AlexNet and the RadioML ResNet on it, compare them",
+        description="With no arguments (under 10 minutes on 2 CPU cores): generate a small synthetic "
+        "RadioML-2016-style dataset, train the AlexNet spectrogram classifier and the RadioML ResNet on the same split, "
         "evaluate both on the same test split, print accuracy by SNR side by side and write reports and "
         "figures to a folder named on the last line. Flags scale it up; with --quick they change the quick "
         "size instead.",

@@ -28,8 +28,6 @@ RESULTS_ENV = "RFNET_RESULTS"
 REPORTS_ENV = "RFNET_REPORTS"
 DEFAULT_RESULTS = "results.sqlite"
 DEMO_GLOB = "rfnet-demo-*"
-DEMO_MODELS = ("alexnet", "vtcnn2")
-"""The finetune runs ``rfnet demo`` writes into its folder (see ``rfnet.jobs.demo``)."""
 
 NO_MODEL = "No model"
 OTHER_FOLDER = "Another folder…"
@@ -37,7 +35,7 @@ _CHOSEN = "rfnet_chosen_model"
 
 GET_A_MODEL = (
     "No trained model is chosen, so the lab shows signals and spectrograms (rfnet's default front end) "
-    "without a prediction. To get one: `rfnet demo` trains AlexNet and VT-CNN2 on generated data "
+    "without a prediction. To get one: `rfnet demo` trains AlexNet and the RadioML ResNet on generated data "
     "(about 10 minutes on 2 CPU cores; `rfnet demo --quick` takes one) and this dashboard offers its "
     "folder when started from the same working folder; `rfnet finetune --data rml2016 --out runs/rml16` "
     "trains one on a synthetic preset. Then choose it here, or start the dashboard with "
@@ -66,9 +64,10 @@ def demo_models(root: Path) -> dict[str, Path]:
         folders.insert(0, Path(os.environ[DEMO_ENV]))
     found = {}
     for folder in folders:
-        for name in DEMO_MODELS:
-            if (folder / name / BEST_DIR).is_dir():
-                found[f"{folder.name}: {name}"] = folder / name
+        # one finetune run per model the demo trained (its --arch names), each with best/
+        for run in sorted(folder.iterdir()) if folder.is_dir() else ():
+            if (run / BEST_DIR).is_dir():
+                found[f"{folder.name}: {run.name}"] = run
     return found
 
 
