@@ -320,3 +320,15 @@ def test_a_config_json_the_model_cannot_take_is_one_sentence_in_every_job(run, d
         err = error_of(capsys, [*argv, "--quiet"] if argv[0] != "export" else argv)
         assert f"{bad / 'config.json'}: cannot rebuild the saved model" in err and message in err, argv
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad"]  # nothing written
+
+
+def test_the_saved_model_records_the_data_sample_rate_where_the_data_states_one(run, tmp_path):
+    from rfnet.data.synthetic import PRESETS
+    from rfnet.models import load
+
+    assert load(run / "best").input_spec.sample_rate_hz is None  # a RadioML pickle states none
+    out = tmp_path / "preset"
+    assert main(["finetune", "--data", "rml2016", "--out", str(out), "--arch", "vtcnn2", "--classes", "BPSK,QPSK",
+                 "--per-class-snr", "10", "--epochs", "1", "--batch-size", "64", "--quiet"]) == 0
+    rate = PRESETS["rml2016"]().channel.sample_rate_hz
+    assert load(out / "best").input_spec.sample_rate_hz == rate > 0

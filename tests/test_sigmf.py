@@ -272,3 +272,12 @@ def test_real_float_recordings_are_not_mistaken_for_fixed_point(tmp_path):
         samples[::7] = 0  # gaps of exact zeros
         path = write_recording(tmp_path, f"float{index}", samples.tobytes(), "cf32_le")
         assert open_sigmf(path).num_samples == len(samples)
+
+
+def test_windows_state_the_recordings_sample_rate_only_when_they_agree(tmp_path):
+    iq = noise_iq(64).tobytes()
+    annotation = [{"core:sample_start": 0, "core:sample_count": 64, "core:label": "a"}]
+    one, two, other = (write_recording(tmp_path, name, iq, "cf32_le", annotations=annotation, sample_rate=rate)
+                       for name, rate in (("one", 1e6), ("two", 1e6), ("other", 2e6)))
+    assert SigMFWindows([one, two], 32).sample_rate_hz == 1e6
+    assert SigMFWindows([one, other], 32).sample_rate_hz is None

@@ -179,7 +179,8 @@ class SigMFWindows(Dataset):
 
     Attributes:
         classes, labels (int64 ``[M]``), example_snrs (float64 ``[M]``), groups (int64 ``[M]``: which
-        recording each window comes from, for :func:`rfnet.data.splits.group_split`), paths.
+        recording each window comes from, for :func:`rfnet.data.splits.group_split`), paths,
+        sample_rate_hz (the recordings' ``core:sample_rate`` when they all state the same one, else None).
 
     Checksums are not verified here (that reads every byte; use :func:`open_sigmf` for it). Safe with
     ``DataLoader(num_workers > 0)``: recordings (memory maps) are reopened in each process, never pickled.
@@ -201,6 +202,8 @@ class SigMFWindows(Dataset):
         self.paths = [Path(p) for p in paths]
         recordings = [open_sigmf(p, verify_checksum=False) for p in self.paths]
         self.length = length
+        rates = {recording.sample_rate_hz for recording in recordings}
+        self.sample_rate_hz = float(rates.pop()) if len(rates) == 1 and None not in rates else None
         label_map = label_map or {}
         if classes is None:
             first_global = recordings[0].global_info

@@ -82,6 +82,8 @@ class LabelledData:
         num_samples: complex samples per example.
         source: the resolved file or folder, for messages and for telling whether two runs used the
             same data.
+        sample_rate_hz: the data's sample rate where it states one (SigMF recordings that agree, a
+            synthetic preset), else ``None`` (RadioML files carry none).
     """
 
     dataset: Dataset
@@ -91,6 +93,7 @@ class LabelledData:
     groups: np.ndarray | None
     num_samples: int
     source: str
+    sample_rate_hz: float | None = None
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -122,7 +125,8 @@ def open_data(spec: DataSpec, folder: str | Path | None = None) -> LabelledData:
         if folder is None:
             raise ValueError(f"--data {spec.spec}: a synthetic preset needs an output folder to generate into")
         path = generate_preset(spec, Path(folder))
-        return _open_radioml(path, spec)
+        rate = PRESETS[spec.spec]().channel.sample_rate_hz
+        return dataclasses.replace(_open_radioml(path, spec), sample_rate_hz=rate)
     path = Path(spec.spec)
     if path.is_dir():
         metas = sorted(path.glob("*.sigmf-meta"))
@@ -192,7 +196,7 @@ def _open_sigmf(metas: list[Path], spec: DataSpec, source: str) -> LabelledData:
     dataset = Subset(windows, keep.tolist()) if len(keep) < len(windows) else windows
     dataset = _in_memory(dataset, spec.window_samples, source, windows.classes)
     return LabelledData(dataset, tuple(windows.classes), windows.labels[keep], windows.example_snrs[keep],
-                        windows.groups[keep], spec.window_samples, source)
+                        windows.groups[keep], spec.window_samples, source, windows.sample_rate_hz)
 
 
 def _in_memory(dataset: Dataset, num_samples: int, source: str, classes: Sequence[str]) -> Dataset:

@@ -187,10 +187,12 @@ def build_model(job: FinetuneJob, data: LabelledData) -> tuple[nn.Module, str | 
     if job.backbone == "scratch":
         if job.model in BASELINE_MODELS:
             _check_alexnet_options(job, job.model)
-            return create_model(job.model, seed=job.seed, classes=classes, num_samples=data.num_samples), None
+            return create_model(job.model, seed=job.seed, classes=classes, num_samples=data.num_samples,
+                                sample_rate_hz=data.sample_rate_hz), None
         with torch_seeded(job.seed):
             model = SpectrogramClassifier(classes, _frontend(job, data), backbone=job.model,
-                                          backbone_config={"init": "he"}, num_samples=data.num_samples)
+                                          backbone_config={"init": "he"}, num_samples=data.num_samples,
+                                          sample_rate_hz=data.sample_rate_hz)
         return model, None
     folder = Path(job.backbone)
     if not folder.is_dir():
@@ -200,15 +202,18 @@ def build_model(job: FinetuneJob, data: LabelledData) -> tuple[nn.Module, str | 
     if isinstance(saved, AlexNetBackbone):
         with torch_seeded(job.seed):  # the fresh head
             model = SpectrogramClassifier.from_backbone(saved, classes, _frontend(job, data),
-                                                        num_samples=data.num_samples)
+                                                        num_samples=data.num_samples,
+                                                        sample_rate_hz=data.sample_rate_hz)
         return model, None
     if isinstance(saved, SpectrogramClassifier):
         if list(saved.classes) == classes:  # the same model, recording the length it now trains on
             return SpectrogramClassifier(classes, saved.frontend.config, backbone=saved.backbone,
-                                         num_samples=data.num_samples, sample_rate_hz=saved.sample_rate_hz), None
+                                         num_samples=data.num_samples,
+                                         sample_rate_hz=data.sample_rate_hz or saved.sample_rate_hz), None
         with torch_seeded(job.seed):
             model = SpectrogramClassifier.from_backbone(saved.backbone, classes, saved.frontend.config,
-                                                        num_samples=data.num_samples)
+                                                        num_samples=data.num_samples,
+                                                        sample_rate_hz=data.sample_rate_hz)
         return model, (f"--backbone {folder}: its classes {list(saved.classes)} are not the data's {classes}; "
                        "keeping its backbone and front end, with a new head for the data's classes")
     if arch in BASELINE_MODELS:
