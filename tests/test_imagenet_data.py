@@ -452,3 +452,18 @@ def test_float_images_on_unit_scale_give_what_uint8_images_give():
     from_float = transform(image.float() / 255, example=2)
     # uint8 resizing works in fixed point on whole levels: within one level (/ std, in normalised units)
     torch.testing.assert_close(from_float, from_uint8, atol=1 / 255 / 0.224 + 1e-4, rtol=0)
+
+
+def test_a_new_image_folder_follows_the_umask(tmp_path):
+    import os
+
+    from rfnet.imagenet.image_folders import new_folder
+
+    previous = os.umask(0o022)
+    try:
+        with new_folder(tmp_path / "made") as temporary:
+            (temporary / "x.txt").write_text("x")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "made").stat().st_mode & 0o777 == 0o755  # tempfile.mkdtemp made it 0700
+    assert [p.name for p in tmp_path.iterdir()] == ["made"]

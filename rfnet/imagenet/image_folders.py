@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -25,6 +24,8 @@ import numpy as np
 import torch
 from torchvision.io import encode_jpeg
 from torchvision.transforms.v2 import functional as F
+
+from rfnet.data.atomic import temporary_sibling_folder
 
 from .labels import DEVKIT_DATA_DIR, DEVKIT_GROUND_TRUTH_FILE, DEVKIT_META_FILE, LOC_SOLUTION_FILE
 from .jpeg import torchvision_io
@@ -184,12 +185,13 @@ def _write_jpeg(path: Path, image: torch.Tensor) -> None:
 
 @contextmanager
 def new_folder(root: str | os.PathLike):
-    """Yield a temporary folder beside ``root``; on success it becomes ``root``, on failure it is removed."""
+    """Yield a temporary folder beside ``root`` (permissions following the umask; a killed run's leftover is
+    swept by the next write there); on success it becomes ``root``, on failure it is removed."""
     root = Path(root)
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
         raise ValueError(f"{root}: already exists and is not an empty folder")
     root.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}.", suffix=".partial"))
+    temporary = temporary_sibling_folder(root)
     try:
         yield temporary
         if root.exists():
