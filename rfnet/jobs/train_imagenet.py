@@ -179,7 +179,7 @@ def train_imagenet(job: ImageNetJob) -> ImageNetOutcome:
         if job.ten_crop:
             errors["ten_crop"] = _errors(trainer.evaluate(datasets[2]))
         if ctx.is_main:
-            _write_summary(out, result.best_epoch, errors, job)
+            _write_summary(out, result.best_epoch, errors, job, result.paths["best"])
             plot_learning_curves(result.paths["metrics"], out / CURVES_FILE)
         ctx.barrier()
     finally:
@@ -296,8 +296,8 @@ def _write_job(out: Path, job: ImageNetJob, train: ImageNetFolder) -> None:
         temporary.write_text(json.dumps(record, indent=2) + "\n")
 
 
-def _write_summary(out: Path, best_epoch: int, errors: dict, job: ImageNetJob) -> None:
-    record = {"best_epoch": best_epoch, "crop_size": job.crop, "errors": errors, "best_model": str(out / "best")}
+def _write_summary(out: Path, best_epoch: int, errors: dict, job: ImageNetJob, best: Path) -> None:
+    record = {"best_epoch": best_epoch, "crop_size": job.crop, "errors": errors, "best_model": str(best)}
     with atomic_output(out / SUMMARY_FILE) as temporary:
         temporary.write_text(json.dumps(record, indent=2) + "\n")
 
