@@ -53,7 +53,9 @@ SETTINGS: dict[str, dict] = {
     "powers_2_4_8": dict(channel_mapping="powers", powers=(2, 4, 8)),
     "powers_1_2_4_nfft32": dict(channel_mapping="powers", powers=(1, 2, 4), n_fft=32, hop_length=2),
     "powers_1_2_4_hann": dict(channel_mapping="powers", powers=(1, 2, 4), window="hann"),
+    "powers_1_2_4_hop1": dict(channel_mapping="powers", powers=(1, 2, 4), hop_length=1),
     "powers_1_2_4_img99": dict(channel_mapping="powers", powers=(1, 2, 4), image_size=(99, 99)),
+    "powers_1_2_4_img131": dict(channel_mapping="powers", powers=(1, 2, 4), image_size=(131, 131)),
     "powers_1_2_4_unnormalized": dict(channel_mapping="powers", powers=(1, 2, 4), imagenet_normalize=False),
 }
 """Setting name -> ``SpectrogramConfig`` fields that differ from the base."""
