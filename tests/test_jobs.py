@@ -332,3 +332,10 @@ def test_the_saved_model_records_the_data_sample_rate_where_the_data_states_one(
                  "--per-class-snr", "10", "--epochs", "1", "--batch-size", "64", "--quiet"]) == 0
     rate = PRESETS["rml2016"]().channel.sample_rate_hz
     assert load(out / "best").input_spec.sample_rate_hz == rate > 0
+
+
+def test_an_hdf5_file_rfnet_generated_states_its_sample_rate(datasets):
+    from rfnet.jobs import DataSpec, open_data
+
+    assert open_data(DataSpec(str(datasets["other.h5"]))).sample_rate_hz == tiny_config().channel.sample_rate_hz
+    assert open_data(DataSpec(str(datasets["train.pkl"]))).sample_rate_hz is None

@@ -248,10 +248,10 @@ def test_missing_file_and_sigmf_redirect(tmp_path):
         load_radioml(tmp_path / "rec.sigmf-meta")
 
 
-def write_hdf5(path, cells, attributes=None):
+def write_hdf5(path, cells, attributes=None, sample_rate_hz=None):
     iq, labels, snrs = expected_examples(cells)
     with Rml2018HDF5Writer(path, num_examples=len(labels), num_samples=LENGTH, classes=CLASSES,
-                           attributes=attributes) as writer:
+                           sample_rate_hz=sample_rate_hz, attributes=attributes) as writer:
         for start in range(0, len(labels), 7):  # chunks that cross cells
             part = slice(start, start + 7)
             writer.write(torch.from_numpy(iq[part]), labels[part], snrs[part])
@@ -268,6 +268,18 @@ def test_hdf5_round_trip_and_attributes(tmp_path):
         assert handle["Y"].shape == (len(dataset), len(CLASSES)) and handle["Z"].shape == (len(dataset), 1)
         assert handle.attrs["seed"] == 7
         assert '"num_samples": 16' in handle.attrs["generator_config"]
+    assert dataset.sample_rate_hz is None  # none given, none stated
+    write_hdf5(path, cells, sample_rate_hz=2e5)
+    assert load_radioml(path).sample_rate_hz == 2e5
+
+
+@pytest.mark.parametrize("rate", ["fast", -1.0, 0, float("nan"), float("inf"), np.array([1e6, 2e6]), True,
+                                  np.complex64(1e6)])
+def test_hdf5_sample_rate_that_is_not_a_rate_is_refused(tmp_path, rate):
+    path = tmp_path / "rate.h5"
+    write_hdf5(path, cell_dict(), attributes={"sample_rate_hz": rate})
+    with pytest.raises(ValueError, match=r"rate\.h5: the sample_rate_hz attribute is .*not a positive number of Hz"):
+        load_radioml(path)
 
 
 def test_original_2018_layout_uses_paper_class_order(tmp_path):

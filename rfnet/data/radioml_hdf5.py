@@ -12,6 +12,9 @@ Class names: a file rfnet wrote carries them in the ``classes`` attribute (text;
 tools write them, are decoded). The original file has none;
 its columns follow the paper's order (:data:`rfnet.dsp.classes.RML2018_CLASSES`), not the
 ``classes.txt`` shipped beside it, which is wrong (github.com/radioML/dataset issue #25).
+
+Sample rate: a file rfnet wrote states it in the ``sample_rate_hz`` attribute (Hz); the original states
+none.
 """
 
 from __future__ import annotations
@@ -73,6 +76,17 @@ def _file_classes(path: Path, handle: h5py.File, num_columns: int) -> tuple[str,
     if len(classes) != num_columns:
         raise _LayoutError(f"{path}: Y has {num_columns} columns but the file names {len(classes)} classes")
     return classes
+
+
+def _file_sample_rate(path: Path, handle: h5py.File) -> float | None:
+    """The ``sample_rate_hz`` attribute in Hz, or None where the file states none."""
+    if "sample_rate_hz" not in handle.attrs:
+        return None
+    rate = np.asarray(handle.attrs["sample_rate_hz"])
+    if rate.ndim != 0 or rate.dtype.kind not in "iuf" or not 0 < float(rate) < np.inf:
+        raise _LayoutError(f"{path}: the sample_rate_hz attribute is {reprlib.repr(rate.tolist())}, "
+                           "not a positive number of Hz")
+    return float(rate)
 
 
 def _dataset(path: Path, handle: h5py.File, name: str) -> h5py.Dataset:
@@ -158,6 +172,7 @@ class RadioMLHDF5(Dataset):
         labels: int64 ``[M]``, indices into ``classes``.
         example_snrs: ``[M]`` SNR per example in dB (int64 when all are whole numbers).
         num_samples: samples per example.
+        sample_rate_hz: the file's ``sample_rate_hz`` attribute (Hz), or None where it states none.
     """
 
     def __init__(
@@ -174,6 +189,7 @@ class RadioMLHDF5(Dataset):
                 file_classes = _file_classes(self.path, handle, y.shape[1])
                 file_labels, file_snrs = _read_labels(self.path, y, z)
                 self.num_samples = x.shape[1]
+                self.sample_rate_hz = _file_sample_rate(self.path, handle)
             except _LayoutError:
                 raise
             except _CORRUPT_FILE_ERRORS as err:
@@ -230,8 +246,8 @@ class Rml2018HDF5Writer:
 
     Datasets are preallocated (``X`` float32 ``[N, samples, 2]``, ``Y`` uint8 one-hot ``[N, C]``, ``Z``
     int64 ``[N, 1]``) and filled in order, so memory holds one chunk. ``Y`` is uint8 rather than the
-    original's int64 (8× smaller, same argmax). Attributes: ``classes`` and whatever ``attributes`` holds
-    (dicts stored as JSON text). No timestamps are stored, so the same content gives the same bytes.
+    original's int64 (8× smaller, same argmax). Attributes: ``classes``, ``sample_rate_hz`` (Hz) when
+    given, and whatever ``attributes`` holds (dicts stored as JSON text). No timestamps are stored, so the same content gives the same bytes.
     Use as a context manager; the file appears under its final name only when all ``N`` rows are
     written and the block succeeds.
     """
@@ -243,6 +259,7 @@ class Rml2018HDF5Writer:
         num_examples: int,
         num_samples: int,
         classes: Sequence[str],
+        sample_rate_hz: float | None = None,
         attributes: dict | None = None,
     ):
         self.path = Path(path)
@@ -250,6 +267,8 @@ class Rml2018HDF5Writer:
         self.num_samples = num_samples
         self.classes = tuple(classes)
         self.attributes = dict(attributes or {})
+        if sample_rate_hz is not None:
+            self.attributes["sample_rate_hz"] = float(sample_rate_hz)
         self._next_row = 0
 
     def __enter__(self) -> "Rml2018HDF5Writer":

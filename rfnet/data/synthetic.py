@@ -277,7 +277,8 @@ def open_writer(path: Path, config: SynthConfig, seed: int):
     if name.endswith((".h5", ".hdf5")):
         attributes = {"generator_config": config.to_dict(), "seed": seed, "rfnet_version": __version__}
         return Rml2018HDF5Writer(path, num_examples=config.num_examples, num_samples=config.num_samples,
-                                 classes=config.classes, attributes=attributes)
+                                 classes=config.classes, sample_rate_hz=config.channel.sample_rate_hz,
+                                 attributes=attributes)
     if name.endswith((".pkl", ".pickle")):
         return Rml2016PickleWriter(path, config.classes)
     if name.endswith((".sigmf-meta", ".sigmf")):

@@ -30,6 +30,7 @@ from torch.utils.data import Dataset, Subset
 from rfnet.data import SigMFWindows, group_split, load_radioml, stratified_split, write_synthetic
 from rfnet.data.atomic import atomic_output
 from rfnet.data.examples import IQExamples
+from rfnet.data.radioml_hdf5 import RadioMLHDF5
 from rfnet.data.synthetic import PRESETS
 
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
@@ -82,8 +83,8 @@ class LabelledData:
         num_samples: complex samples per example.
         source: the resolved file or folder, for messages and for telling whether two runs used the
             same data.
-        sample_rate_hz: the data's sample rate where it states one (SigMF recordings that agree, a
-            synthetic preset), else ``None`` (RadioML files carry none).
+        sample_rate_hz: the data's sample rate where it states one (SigMF recordings that agree, an
+            HDF5 file rfnet generated, a synthetic preset), else ``None`` (RadioML's files carry none).
     """
 
     dataset: Dataset
@@ -124,9 +125,7 @@ def open_data(spec: DataSpec, folder: str | Path | None = None) -> LabelledData:
     if spec.spec in PRESETS:
         if folder is None:
             raise ValueError(f"--data {spec.spec}: a synthetic preset needs an output folder to generate into")
-        path = generate_preset(spec, Path(folder))
-        rate = PRESETS[spec.spec]().channel.sample_rate_hz
-        return dataclasses.replace(_open_radioml(path, spec), sample_rate_hz=rate)
+        return _open_radioml(generate_preset(spec, Path(folder)), spec)
     path = Path(spec.spec)
     if path.is_dir():
         metas = sorted(path.glob("*.sigmf-meta"))
@@ -180,8 +179,10 @@ def _open_radioml(path: Path, spec: DataSpec) -> LabelledData:
     data = load_radioml(path, snr_range=spec.snr_range, classes=spec.classes)
     num_samples = int(data[0][0].shape[0])
     dataset = _in_memory(data, num_samples, str(path), data.classes)
+    rate = data.sample_rate_hz if isinstance(data, RadioMLHDF5) else None  # 2016 pickles state none
     return LabelledData(dataset, tuple(data.classes), np.asarray(data.labels, dtype=np.int64),
-                        np.asarray(data.example_snrs, dtype=np.float64), None, num_samples, str(path.resolve()))
+                        np.asarray(data.example_snrs, dtype=np.float64), None, num_samples, str(path.resolve()),
+                        rate)
 
 
 def _open_sigmf(metas: list[Path], spec: DataSpec, source: str) -> LabelledData:

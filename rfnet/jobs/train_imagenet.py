@@ -44,6 +44,7 @@ from rfnet.imagenet.folder import ImageNetFolder
 from rfnet.imagenet.gpu import DeviceBatchPreprocess, EncodedImageNet, collate_encoded
 from rfnet.imagenet.lighting import PCALighting
 from rfnet.imagenet.transforms import RESIZE, eval_transform, train_transform
+from rfnet.jobs.run_folder import JOB_FILE
 from rfnet.models import TwoTowerAlexNet, create_model
 from rfnet.models.alexnet import AlexNetConfig, AlexNetTV, native_input_size
 from rfnet.train import DistributedContext, TrainConfig, Trainer, check_run_folder, init_from_env
@@ -54,7 +55,6 @@ MODELS = ("alexnet", "alexnet_tv")
 PIPELINES = ("torchvision", "dali")
 NATIVE_CROP = {"alexnet": native_input_size(AlexNetConfig().conv1_padding),
                "alexnet_tv": native_input_size(AlexNetTV.conv1_padding)}
-JOB_FILE = "job.json"
 SUMMARY_FILE = "summary.json"
 CURVES_FILE = "learning_curves.png"
 
