@@ -1,15 +1,17 @@
 """Which spectrogram front end should AlexNet see? An ablation with the real AlexNet and rfnet finetune's recipe.
 
-It generates one ``rml2016`` preset data set (rfnet's RadioML-2016.10a-style generator: 11 classes, 128
-samples, the 10a channel model, magnitudes summing to 1 as in the real files), splits it 80/10/10
+It generates one ``--preset`` data set (``rml2016``, the default: rfnet's RadioML-2016.10a-style generator,
+11 classes, 128 samples, the 10a channel model, magnitudes summing to 1 as in the real files; or
+``rml2018``: 24 classes, 1024 samples, unit power, for the 1024-sample defaults), splits it 80/10/10
 stratified by class and SNR exactly as ``rfnet finetune`` does, and for each front-end setting trains the
 paper AlexNet (``SpectrogramClassifier``, He initialisation, AdamW lr 3e-4, weight decay 0.01, batch 64,
 the best epoch by validation accuracy: ``rfnet finetune``'s defaults) from the same seed on the same
-split, then tests the best epoch on the test split. Settings differ from the base (the
-``SpectrogramConfig.for_length(128)`` at 67x67 with ImageNet normalisation) in the fields named.
+split, then tests the best epoch on the test split. Settings differ from the base (the preset's
+``SpectrogramConfig.for_length(num_samples)`` at 67x67 with ImageNet normalisation) in the fields named.
 
     python benchmarks/frontend_ablation.py --out /tmp/ablation
     python benchmarks/frontend_ablation.py --out /tmp/ablation --setting repeat --setting powers_1_2_4
+    python benchmarks/frontend_ablation.py --out /tmp/ablation18 --preset rml2018 --setting repeat --setting powers_1_2_4
 
 Prints a markdown table (setting; mean test accuracy at SNR >= 10 dB with its standard error; the
 accuracy of the four classes a magnitude spectrogram confuses; training examples/s) and writes it with
@@ -32,7 +34,7 @@ from rfnet.data.atomic import atomic_output
 from rfnet.dsp.spectrogram import SpectrogramConfig
 from rfnet.evaluation.metrics import accuracy_by_class, accuracy_by_snr
 from rfnet.evaluation.predictions import predict
-from rfnet.jobs.datasets import DataSpec, generate_preset, open_data
+from rfnet.jobs.datasets import DataSpec, open_data
 from rfnet.jobs.recipes import RECIPES
 from rfnet.models import SpectrogramClassifier, load
 from rfnet.train import TrainConfig, Trainer
@@ -41,8 +43,8 @@ ALEXNET = RECIPES["alexnet"]
 """rfnet finetune's recipe for AlexNet: every setting trains with its learning rate and weight decay."""
 
 HIGH_SNR_DB = 10.0
-CONFUSED_CLASSES = ("BPSK", "QPSK", "8PSK", "QAM16")
-"""Classes a magnitude spectrogram confuses (same pulse shape, same power spectrum)."""
+CONFUSED_CLASSES = {"rml2016": ("BPSK", "QPSK", "8PSK", "QAM16"), "rml2018": ("BPSK", "QPSK", "8PSK", "16QAM")}
+"""Preset -> classes a magnitude spectrogram confuses (same pulse shape, same power spectrum)."""
 
 SETTINGS: dict[str, dict] = {
     "repeat": dict(channel_mapping="repeat"),
@@ -110,15 +112,15 @@ def train_and_test(name: str, frontend: SpectrogramConfig, data, splits, args, f
     }
 
 
-def table(rows: list[dict]) -> str:
+def table(rows: list[dict], confused: tuple[str, ...]) -> str:
     header = (f"| setting | mean acc. SNR >= {HIGH_SNR_DB:g} dB (± SE) | "
-              + " | ".join(CONFUSED_CLASSES) + " | train ex/s |")
-    lines = [header, "|" + "---|" * (3 + len(CONFUSED_CLASSES))]
+              + " | ".join(confused) + " | train ex/s |")
+    lines = [header, "|" + "---|" * (3 + len(confused))]
     for row in rows:
         classes = row["accuracy_by_class_high_snr"]
         lines.append(f"| {row['setting']} | {100 * row['mean_accuracy_high_snr']:.1f} "
                      f"± {100 * row['standard_error_high_snr']:.1f} | "
-                     + " | ".join(f"{100 * classes[c]:.0f}" for c in CONFUSED_CLASSES)
+                     + " | ".join(f"{100 * classes[c]:.0f}" for c in confused)
                      + f" | {row['train_examples_per_second']:.0f} |")
     return "\n".join(lines)
 
@@ -126,6 +128,7 @@ def table(rows: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True, help="working folder (the generated data; runs are deleted)")
+    parser.add_argument("--preset", choices=sorted(CONFUSED_CLASSES), default="rml2016")
     parser.add_argument("--setting", action="append", choices=list(SETTINGS),
                         help="run only these settings (repeatable; default all)")
     parser.add_argument("--per-class-snr", type=int, default=100, help="examples per (class, SNR)")
@@ -141,13 +144,12 @@ def main() -> None:
     args = parser.parse_args()
 
     out = Path(args.out)
-    spec = DataSpec("rml2016", per_class_snr=args.per_class_snr, synth_snr_range=(args.snr_min, args.snr_max),
+    spec = DataSpec(args.preset, per_class_snr=args.per_class_snr, synth_snr_range=(args.snr_min, args.snr_max),
                     synth_snr_step_db=args.snr_step, seed=args.seed)
-    generate_preset(spec, out)
     data = open_data(spec, out)
     splits = data.split(args.seed)
     base = base_frontend(data.num_samples, args.image_size)
-    budget = {"preset": "rml2016", "per_class_snr": args.per_class_snr,
+    budget = {"preset": args.preset, "per_class_snr": args.per_class_snr,
               "snr_db": [args.snr_min, args.snr_max, args.snr_step], "epochs": args.epochs,
               "batch_size": args.batch_size, "train_examples": len(splits[0]), "test_examples": len(splits[2]),
               "seed": args.seed}
@@ -161,7 +163,7 @@ def main() -> None:
         # Written after every setting: a long sweep stopped part-way keeps what it measured.
         with atomic_output(Path(args.json)) as temporary:
             temporary.write_text(json.dumps({"budget": budget, "rows": rows}, indent=2) + "\n")
-    print(table(rows))
+    print(table(rows, CONFUSED_CLASSES[args.preset]))
 
 
 if __name__ == "__main__":
