@@ -213,6 +213,20 @@ def test_resume_with_different_arguments_names_every_difference(tmp_path):
     Trainer(fresh_model(), TRAIN, VAL, config(epochs=2, log_every=5, device="cpu:0"), tmp_path, resume=True)
 
 
+def test_a_checkpoint_from_before_a_model_setting_existed_resumes_at_its_default(tmp_path):
+    Trainer(fresh_model(), TRAIN, VAL, config(epochs=1), tmp_path).fit()
+    state = load_checkpoint(tmp_path / "checkpoint.pt")
+    del state["fingerprint"]["model"]["config"]["dropout"]  # as written before IQMLP took a dropout
+    torch.save(state, tmp_path / "checkpoint.pt")
+    assert Trainer(fresh_model(), TRAIN, VAL, config(epochs=2), tmp_path, resume=True).fit().epochs_run == 2
+    with pytest.raises(ValueError, match=r"model: .*'dropout': 0\.3.*'dropout': 0\.5"):
+        Trainer(fresh_model(dropout=0.5), TRAIN, VAL, config(epochs=3), tmp_path, resume=True)
+    state["fingerprint"]["model"]["config"]["width"] = 2  # a setting today's model does not take
+    torch.save(state, tmp_path / "checkpoint.pt")
+    with pytest.raises(ValueError, match=r"model: .*'width': 2"):
+        Trainer(fresh_model(), TRAIN, VAL, config(epochs=2), tmp_path, resume=True)
+
+
 def test_missing_corrupt_and_existing_checkpoints_give_clear_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"checkpoint\.pt: no checkpoint"):
         Trainer(fresh_model(), TRAIN, VAL, config(), tmp_path / "none", resume=True)

@@ -30,7 +30,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from rfnet.data.atomic import atomic_output
-from rfnet.models import list_models
+from rfnet.models import create_model, list_models
 from rfnet.models import load as load_model
 from rfnet.models import save as save_model
 from rfnet.seeding import seed_for
@@ -409,7 +409,10 @@ class Trainer:
 
     def _load(self, path: Path) -> None:
         state = load_checkpoint(path)
-        differences = mismatched_fields(state["fingerprint"], self.fingerprint)
+        saved = state["fingerprint"]
+        if saved.get("model") != self.fingerprint["model"]:
+            saved = {**saved, "model": _as_rebuilt_today(saved.get("model"))}
+        differences = mismatched_fields(saved, self.fingerprint)
         if differences:
             raise ValueError(
                 f"{path}: cannot resume, the run was started with different arguments "
@@ -502,6 +505,17 @@ def _dataset_size(dataset, name: str) -> int:
     if size == 0:
         raise ValueError(f"{name} is empty")
     return size
+
+
+def _as_rebuilt_today(described):
+    """A checkpoint's ``{"arch", "config"}`` model description as today's code rebuilds it, so settings a model
+    gained since the checkpoint was written compare at their defaults and an upgrade alone does not refuse a
+    resume; a description that does not rebuild is returned as it was saved (and reported as a difference)."""
+    try:
+        model = create_model(described["arch"], seed=0, **described["config"])  # seed: the global RNG is kept
+    except (KeyError, TypeError, ValueError):
+        return described
+    return {"arch": described["arch"], "config": json.loads(json.dumps(model.config))}
 
 
 def _saveable(model: nn.Module) -> bool:
