@@ -227,6 +227,25 @@ def test_cli_synth_end_to_end(tmp_path, capsys):
     assert len(dataset) == 12 and dataset.classes == ("BPSK", "QPSK") and dataset.snrs == [0, 2, 4]
 
 
+def test_cli_synth_makes_data_with_radioml_2016_flaws(tmp_path):
+    """--rml2016-ssb-is-noise: AM-SSB is white noise (flat spectrum), as in the published 10a file;
+    without it AM-SSB keeps its carrier line, like AM-DSB."""
+    def flatness_by_class(*flags):
+        out = tmp_path / "data.h5"
+        assert main(["synth", "--preset", "rml2016", "--per-class-snr", "8", "--classes", "AM-SSB,AM-DSB",
+                     "--snr-min", "18", "--snr-max", "18", "--snr-labels", "rml2016_nominal", *flags,
+                     "--workers", "1", "--quiet", "--out", str(out)]) == 0
+        dataset, flatness = load_radioml(out), {}
+        for iq, label, _ in dataset:
+            spectrum = torch.fft.fft(iq).abs().square()  # flatness 1: white; near 0: a line
+            flatness.setdefault(dataset.classes[label], []).append(torch.exp(torch.log(spectrum).mean()) / spectrum.mean())
+        return {name: torch.stack(values) for name, values in flatness.items()}
+
+    flawed = flatness_by_class("--rml2016-ssb-is-noise")
+    assert flawed["AM-SSB"].min() > 0.1 > flawed["AM-DSB"].max()
+    assert flatness_by_class()["AM-SSB"].max() < 0.1
+
+
 @pytest.mark.parametrize(
     "arguments, message",
     [

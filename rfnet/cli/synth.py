@@ -44,6 +44,9 @@ def add_parser(commands) -> None:
     synth.add_argument("--snr-labels", choices=["true", "rml2016_nominal"],
                        help="true (default): each label is the SNR delivered; rml2016_nominal: RadioML 2016.10a's "
                        "labels, noise amplitude 10^(-label/10) on a unit-power signal, i.e. 2 x label dB")
+    synth.add_argument("--rml2016-ssb-is-noise", action="store_true",
+                       help="AM-SSB is complex white noise, as in the published RadioML 2016.10a file (with "
+                       "--snr-labels rml2016_nominal: data on the axis published 10a accuracies were measured on)")
     synth.add_argument("--chunk-samples", type=int,
                        help="complex samples generated at once (default 2**18; bounds memory per worker)")
     synth.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
@@ -73,6 +76,9 @@ def run(args: argparse.Namespace) -> int:
     config = dataclasses.replace(
         PRESETS[args.preset](), **{name: value for name, value in overrides.items() if value is not None}
     )
+    if args.rml2016_ssb_is_noise:
+        config = dataclasses.replace(config, modulation=dataclasses.replace(config.modulation,
+                                                                            rml2016_ssb_is_noise=True))
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         with tqdm(total=config.num_examples, unit="ex", desc=f"synth {args.preset}", disable=args.quiet) as bar:
