@@ -236,8 +236,21 @@ def test_each_model_gets_its_recipe_unless_the_job_sets_a_value():
         job, recipe = resolve_recipe(FinetuneJob(data="d", out="o"), SimpleNamespace(arch=arch))
         assert (job.lr, job.weight_decay, job.batch_size, job.epochs) == (lr, weight_decay, batch_size, epochs)
         assert recipe.early_stopping_patience == patience
-    job, _ = resolve_recipe(FinetuneJob(data="d", out="o", lr=0.01, epochs=3), SimpleNamespace(arch="vtcnn2"))
-    assert (job.lr, job.weight_decay, job.batch_size, job.epochs) == (0.01, 0.0, 1024, 3)
+        assert job.lr_schedule == "constant"
+    job, _ = resolve_recipe(FinetuneJob(data="d", out="o", lr=0.01, epochs=3, lr_schedule="cosine"),
+                            SimpleNamespace(arch="vtcnn2"))
+    assert (job.lr, job.weight_decay, job.batch_size, job.epochs, job.lr_schedule) == (0.01, 0.0, 1024, 3, "cosine")
+
+
+def test_lr_schedule_cosine_decays_the_learning_rate_over_the_epochs(datasets, tmp_path):
+    from rfnet.train import read_metrics
+
+    out = tmp_path / "cosine"
+    assert main(["finetune", "--data", str(datasets["train.pkl"]), "--out", str(out), "--arch", "vtcnn2",
+                 "--epochs", "2", "--batch-size", "16", "--lr-schedule", "cosine", "--quiet"]) == 0
+    rates = [record["lr"] for record in read_metrics(out / "metrics.jsonl") if record["split"] == "train"]
+    assert rates == pytest.approx([0.5e-3, 0.0])  # after epoch 1 of 2: half of VT-CNN2's 1e-3; then 0
+    assert json.loads((out / "job.json").read_text())["job"]["lr_schedule"] == "cosine"
 
 
 @pytest.mark.usefixtures("one_thread")

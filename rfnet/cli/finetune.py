@@ -18,7 +18,7 @@ ARCHITECTURES = ("alexnet", "alexnet_tv", "vtcnn2", "radioml_resnet")
 
 class RecipeDefaultsHelpFormatter(DefaultsHelpFormatter):
     """Help that shows FinetuneJob's defaults and appends each model's recipe value to the recipe options
-    (--lr, --weight-decay, --batch-size, --epochs), read from :data:`rfnet.jobs.recipes.RECIPES` only when
+    (--lr, --weight-decay, --batch-size, --epochs, --lr-schedule), read from :data:`rfnet.jobs.recipes.RECIPES` only when
     help is shown, so that building the parser (every ``rfnet`` call) does not import the jobs."""
 
     job = JOB
@@ -28,13 +28,17 @@ class RecipeDefaultsHelpFormatter(DefaultsHelpFormatter):
 
         if action.dest not in RECIPE_OPTIONS:
             return super()._get_help_string(action)
-        values = ", ".join(f"{name} {getattr(recipe, action.dest):g}" for name, recipe in RECIPES.items())
+        values = ", ".join(f"{name} {_shown(getattr(recipe, action.dest))}" for name, recipe in RECIPES.items())
         extra = ""
         if action.dest == "epochs":
             extra = "; early-stopping patience, epochs without a new best: " + ", ".join(
                 f"{name} {recipe.early_stopping_patience} (validation {recipe.monitor})"
                 for name, recipe in RECIPES.items() if recipe.early_stopping_patience is not None)
         return f"{action.help} (default: the model's recipe, {values}{extra})"
+
+
+def _shown(value) -> str:
+    return value if isinstance(value, str) else f"{value:g}"
 
 
 def add_parser(commands) -> None:
@@ -45,8 +49,8 @@ def add_parser(commands) -> None:
         description="Split the data 80/10/10 (stratified by class and SNR; SigMF data by recording), train, "
         "keep the best model by validation accuracy (OUT/best), and evaluate it on the test split "
         "(OUT/report: metrics.json and figures, temperature fitted on the validation split). "
-        "Each model trains with its own recipe (rfnet.jobs.recipes) unless --lr, --weight-decay, --batch-size "
-        "or --epochs say otherwise: AlexNet with rfnet's fine-tuning default, VT-CNN2 and the RadioML ResNet "
+        "Each model trains with its own recipe (rfnet.jobs.recipes) unless --lr, --weight-decay, --batch-size, "
+        "--epochs or --lr-schedule say otherwise: AlexNet with rfnet's fine-tuning default, VT-CNN2 and the RadioML ResNet "
         "with Adam, as their papers did, and early stopping. Ctrl-C and --resume continue an interrupted run.",
     )
     finetune.add_argument("--data", required=True, help=DATA_HELP)
@@ -69,6 +73,8 @@ def add_parser(commands) -> None:
     finetune.add_argument("--weight-decay", type=non_negative_float, help="AdamW decoupled weight decay, 0 = Adam")
     finetune.add_argument("--epochs", type=positive_int, help="most epochs to train")
     finetune.add_argument("--batch-size", type=positive_int, help="examples per step")
+    finetune.add_argument("--lr-schedule", choices=["constant", "cosine"],
+                          help="learning rate over the epochs: constant, or cosine decay over --epochs")
     add_data_selection(finetune)
     add_num_samples(finetune, "window_samples", "SigMF data: samples per window")
     finetune.add_argument("--image-size", type=positive_int,

@@ -76,8 +76,9 @@ class FinetuneJob:
         weight_decay: AdamW's decoupled weight decay.
         epochs, batch_size: training length (at most: the recipe may stop early) and micro-batch
             (examples).
-            ``lr``, ``weight_decay``, ``epochs``, ``batch_size``: ``None`` takes the value of the model's
-            recipe (:data:`rfnet.jobs.recipes.RECIPES`), filled in by :func:`resolve_recipe`.
+        lr_schedule: ``"constant"`` or ``"cosine"`` (decay over ``epochs``).
+            ``lr``, ``weight_decay``, ``epochs``, ``batch_size``, ``lr_schedule``: ``None`` takes the value
+            of the model's recipe (:data:`rfnet.jobs.recipes.RECIPES`), filled in by :func:`resolve_recipe`.
         classes: class subset, in label order; snr_range: ``(low_db, high_db)`` kept for training.
         per_class_snr, synth_snr_range, synth_snr_step_db: size of a generated preset.
         window_samples: samples per window cut from SigMF recordings.
@@ -104,6 +105,7 @@ class FinetuneJob:
     weight_decay: float | None = None
     epochs: int | None = None
     batch_size: int | None = None
+    lr_schedule: str | None = None
     classes: tuple[str, ...] | None = None
     snr_range: tuple[float, float] | None = None
     per_class_snr: int | None = None
@@ -154,8 +156,8 @@ def finetune(job: FinetuneJob) -> FinetuneOutcome:
     job, recipe = resolve_recipe(job, model)
     groups = _param_groups(job, model)
     config = TrainConfig(epochs=job.epochs, batch_size=job.batch_size, optimizer="adamw", lr=job.lr,
-                         weight_decay=job.weight_decay, early_stopping_patience=recipe.early_stopping_patience,
-                         monitor=recipe.monitor,
+                         lr_schedule=job.lr_schedule, weight_decay=job.weight_decay,
+                         early_stopping_patience=recipe.early_stopping_patience, monitor=recipe.monitor,
                          seed=job.seed, device=job.device, progress_bar=job.progress)
     out.mkdir(parents=True, exist_ok=True)
     trainer = Trainer(model, data.subset(train_idx), data.subset(val_idx), config, out,

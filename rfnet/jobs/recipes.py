@@ -34,6 +34,8 @@ class TrainingRecipe:
         monitor: the validation metric that picks the best epoch and counts the patience
             (``"accuracy"`` or ``"loss"``; ``TrainConfig.monitor``).
         source: where the numbers come from.
+        lr_schedule: ``"constant"`` or ``"cosine"`` (``TrainConfig.lr_schedule``: from ``lr`` down to
+            ``TrainConfig.min_lr_ratio`` times it over the epochs).
     """
 
     lr: float
@@ -43,6 +45,7 @@ class TrainingRecipe:
     early_stopping_patience: int | None
     monitor: str
     source: str
+    lr_schedule: str = "constant"
 
 
 ALEXNET_FINETUNE = TrainingRecipe(
@@ -76,6 +79,6 @@ RECIPES: dict[str, TrainingRecipe] = {
 """``rfnet finetune --arch`` name → its recipe. A saved AlexNet backbone or spectrogram classifier given
 as ``--backbone`` trains with AlexNet's, a saved baseline with its own."""
 
-RECIPE_OPTIONS = ("lr", "weight_decay", "batch_size", "epochs")
+RECIPE_OPTIONS = ("lr", "weight_decay", "batch_size", "epochs", "lr_schedule")
 """The recipe fields a job (and ``rfnet finetune``'s ``--lr``, ``--weight-decay``, ``--batch-size``,
-``--epochs``) may override; ``None`` there means the recipe's value."""
+``--epochs``, ``--lr-schedule``) may override; ``None`` there means the recipe's value."""
