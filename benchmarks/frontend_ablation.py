@@ -11,7 +11,8 @@ split, then tests the best epoch on the test split. Settings differ from the bas
 
     python benchmarks/frontend_ablation.py --out /tmp/ablation
     python benchmarks/frontend_ablation.py --out /tmp/ablation --setting repeat --setting powers_1_2_4
-    python benchmarks/frontend_ablation.py --out /tmp/ablation18 --preset rml2018 --setting repeat --setting powers_1_2_4
+    python benchmarks/frontend_ablation.py --out /tmp/ablation18 --preset rml2018 --setting repeat \
+        --setting powers_1_2_4
 
 Prints a markdown table (setting; mean test accuracy at SNR >= 10 dB with its standard error; the
 accuracy of the four classes a magnitude spectrogram confuses; training examples/s) and writes it with

@@ -235,11 +235,12 @@ def test_cli_synth_makes_data_with_radioml_2016_flaws(tmp_path):
         assert main(["synth", "--preset", "rml2016", "--per-class-snr", "8", "--classes", "AM-SSB,AM-DSB",
                      "--snr-min", "18", "--snr-max", "18", "--snr-labels", "rml2016_nominal", *flags,
                      "--workers", "1", "--quiet", "--out", str(out)]) == 0
-        dataset, flatness = load_radioml(out), {}
+        dataset, by_class = load_radioml(out), {}
         for iq, label, _ in dataset:
-            spectrum = torch.fft.fft(iq).abs().square()  # flatness 1: white; near 0: a line
-            flatness.setdefault(dataset.classes[label], []).append(torch.exp(torch.log(spectrum).mean()) / spectrum.mean())
-        return {name: torch.stack(values) for name, values in flatness.items()}
+            spectrum = torch.fft.fft(iq).abs().square()
+            flatness = torch.exp(torch.log(spectrum).mean()) / spectrum.mean()  # 1: white; near 0: a line
+            by_class.setdefault(dataset.classes[label], []).append(flatness)
+        return {name: torch.stack(values) for name, values in by_class.items()}
 
     flawed = flatness_by_class("--rml2016-ssb-is-noise")
     assert flawed["AM-SSB"].min() > 0.1 > flawed["AM-DSB"].max()

@@ -18,8 +18,8 @@ ARCHITECTURES = ("alexnet", "alexnet_tv", "vtcnn2", "radioml_resnet")
 
 class RecipeDefaultsHelpFormatter(DefaultsHelpFormatter):
     """Help that shows FinetuneJob's defaults and appends each model's recipe value to the recipe options
-    (--lr, --weight-decay, --batch-size, --epochs, --lr-schedule), read from :data:`rfnet.jobs.recipes.RECIPES` only when
-    help is shown, so that building the parser (every ``rfnet`` call) does not import the jobs."""
+    (--lr, --weight-decay, --batch-size, --epochs, --lr-schedule), read from
+    :data:`rfnet.jobs.recipes.RECIPES` only when help is shown, so that building the parser (every ``rfnet`` call) does not import the jobs."""
 
     job = JOB
 
@@ -50,8 +50,8 @@ def add_parser(commands) -> None:
         "keep the best model by validation accuracy (OUT/best), and evaluate it on the test split "
         "(OUT/report: metrics.json and figures, temperature fitted on the validation split). "
         "Each model trains with its own recipe (rfnet.jobs.recipes) unless --lr, --weight-decay, --batch-size, "
-        "--epochs or --lr-schedule say otherwise: AlexNet with rfnet's fine-tuning default, VT-CNN2 and the RadioML ResNet "
-        "with Adam, as their papers did, and early stopping. Ctrl-C and --resume continue an interrupted run.",
+        "--epochs or --lr-schedule say otherwise: AlexNet with rfnet's fine-tuning default, VT-CNN2 and the "
+        "RadioML ResNet with Adam, as their papers did, and early stopping. Ctrl-C and --resume continue an interrupted run.",
     )
     finetune.add_argument("--data", required=True, help=DATA_HELP)
     finetune.add_argument("--out", required=True, metavar="FOLDER",

@@ -247,7 +247,8 @@ class Rml2018HDF5Writer:
     Datasets are preallocated (``X`` float32 ``[N, samples, 2]``, ``Y`` uint8 one-hot ``[N, C]``, ``Z``
     int64 ``[N, 1]``) and filled in order, so memory holds one chunk. ``Y`` is uint8 rather than the
     original's int64 (8× smaller, same argmax). Attributes: ``classes``, ``sample_rate_hz`` (Hz) when
-    given, and whatever ``attributes`` holds (dicts stored as JSON text). No timestamps are stored, so the same content gives the same bytes.
+    given, and whatever ``attributes`` holds (dicts stored as JSON text). No timestamps are stored, so the
+    same content gives the same bytes.
     Use as a context manager; the file appears under its final name only when all ``N`` rows are
     written and the block succeeds.
     """
