@@ -19,7 +19,8 @@ ARCHITECTURES = ("alexnet", "alexnet_tv", "vtcnn2", "radioml_resnet")
 class RecipeDefaultsHelpFormatter(DefaultsHelpFormatter):
     """Help that shows FinetuneJob's defaults and appends each model's recipe value to the recipe options
     (--lr, --weight-decay, --batch-size, --epochs, --lr-schedule), read from
-    :data:`rfnet.jobs.recipes.RECIPES` only when help is shown, so that building the parser (every ``rfnet`` call) does not import the jobs."""
+    :data:`rfnet.jobs.recipes.RECIPES` only when help is shown, so that building the parser (every ``rfnet``
+    call) does not import the jobs."""
 
     job = JOB
 
