@@ -230,13 +230,12 @@ def test_each_model_gets_its_recipe_unless_the_job_sets_a_value():
 
     from rfnet.jobs.finetune import FinetuneJob, resolve_recipe
 
-    expected = {"spectrogram_classifier": (3e-4, 0.01, 64, 10, None), "vtcnn2": (1e-3, 0.0, 1024, 100, 5),
-                "radioml_resnet": (1e-3, 0.0, 1024, 100, 5)}
-    for arch, (lr, weight_decay, batch_size, epochs, patience) in expected.items():
+    expected = {"spectrogram_classifier": (3e-4, 0.01, 64, 10, None, "cosine"),
+                "vtcnn2": (1e-3, 0.0, 1024, 100, 5, "constant"), "radioml_resnet": (1e-3, 0.0, 1024, 100, 5, "constant")}
+    for arch, (lr, weight_decay, batch_size, epochs, patience, schedule) in expected.items():
         job, recipe = resolve_recipe(FinetuneJob(data="d", out="o"), SimpleNamespace(arch=arch))
         assert (job.lr, job.weight_decay, job.batch_size, job.epochs) == (lr, weight_decay, batch_size, epochs)
-        assert recipe.early_stopping_patience == patience
-        assert job.lr_schedule == "constant"
+        assert recipe.early_stopping_patience == patience and job.lr_schedule == schedule
     job, _ = resolve_recipe(FinetuneJob(data="d", out="o", lr=0.01, epochs=3, lr_schedule="cosine"),
                             SimpleNamespace(arch="vtcnn2"))
     assert (job.lr, job.weight_decay, job.batch_size, job.epochs, job.lr_schedule) == (0.01, 0.0, 1024, 3, "cosine")
