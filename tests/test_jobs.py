@@ -231,7 +231,8 @@ def test_each_model_gets_its_recipe_unless_the_job_sets_a_value():
     from rfnet.jobs.finetune import FinetuneJob, resolve_recipe
 
     expected = {"spectrogram_classifier": (3e-4, 0.01, 64, 10, None, "cosine"),
-                "vtcnn2": (1e-3, 0.0, 1024, 100, 5, "constant"), "radioml_resnet": (1e-3, 0.0, 1024, 100, 5, "constant")}
+                "vtcnn2": (1e-3, 0.0, 1024, 100, 5, "constant"),
+                "radioml_resnet": (1e-3, 0.0, 1024, 100, 5, "constant")}
     for arch, (lr, weight_decay, batch_size, epochs, patience, schedule) in expected.items():
         job, recipe = resolve_recipe(FinetuneJob(data="d", out="o"), SimpleNamespace(arch=arch))
         assert (job.lr, job.weight_decay, job.batch_size, job.epochs) == (lr, weight_decay, batch_size, epochs)

@@ -29,17 +29,13 @@ class RecipeDefaultsHelpFormatter(DefaultsHelpFormatter):
 
         if action.dest not in RECIPE_OPTIONS:
             return super()._get_help_string(action)
-        values = ", ".join(f"{name} {_shown(getattr(recipe, action.dest))}" for name, recipe in RECIPES.items())
+        values = ", ".join(f"{name} {getattr(recipe, action.dest)}" for name, recipe in RECIPES.items())
         extra = ""
         if action.dest == "epochs":
             extra = "; early-stopping patience, epochs without a new best: " + ", ".join(
                 f"{name} {recipe.early_stopping_patience} (validation {recipe.monitor})"
                 for name, recipe in RECIPES.items() if recipe.early_stopping_patience is not None)
         return f"{action.help} (default: the model's recipe, {values}{extra})"
-
-
-def _shown(value) -> str:
-    return value if isinstance(value, str) else f"{value:g}"
 
 
 def add_parser(commands) -> None:
@@ -52,7 +48,8 @@ def add_parser(commands) -> None:
         "(OUT/report: metrics.json and figures, temperature fitted on the validation split). "
         "Each model trains with its own recipe (rfnet.jobs.recipes) unless --lr, --weight-decay, --batch-size, "
         "--epochs or --lr-schedule say otherwise: AlexNet with rfnet's fine-tuning default, VT-CNN2 and the "
-        "RadioML ResNet with Adam, as their papers did, and early stopping. Ctrl-C and --resume continue an interrupted run.",
+        "RadioML ResNet with Adam, as their papers did, and early stopping. Ctrl-C and --resume continue an "
+        "interrupted run.",
     )
     finetune.add_argument("--data", required=True, help=DATA_HELP)
     finetune.add_argument("--out", required=True, metavar="FOLDER",
