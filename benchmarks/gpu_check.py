@@ -216,14 +216,12 @@ def stage_jpeg(rows: Rows, size: dict, deadline: float) -> None:
     from rfnet.train.loaders import train_loader
 
     device, crop, batch = torch.device(size["device"]), size["crops"][0], size["batches"][0]
-    data = Path(tempfile.gettempdir()) / f"rfnet_gpu_check_{size['jpeg_images']}_{size['jpeg_height']}"
-    if not data.exists():
-        write_procedural_imagenet(data, 4, size["jpeg_images"] // 4, 1, size=size["jpeg_height"], seed=0)
-    resized = data.with_name(f"{data.name}_256")  # the pre-resized copy (rfnet.imagenet.resized)
-    if not resized.exists():
-        counts = write_resized_copy(data, resized, 256, workers=size["workers"] or 1)
-        rows.add("copy at 256: MB read per epoch", round(counts["bytes_after"] / 1e6, 3), "MB",
-                 full_size_mb=round(counts["bytes_before"] / 1e6, 3), images=counts["images"])
+    data = Path(tempfile.gettempdir()) / "imagenet"  # in the check's scratch folder (run_stage)
+    write_procedural_imagenet(data, 4, size["jpeg_images"] // 4, 1, size=size["jpeg_height"], seed=0)
+    resized = data.with_name("imagenet_256")  # the pre-resized copy (rfnet.imagenet.resized)
+    counts = write_resized_copy(data, resized, 256, workers=size["workers"] or 1)
+    rows.add("copy at 256: MB read per epoch", round(counts["bytes_after"] / 1e6, 3), "MB",
+             full_size_mb=round(counts["bytes_before"] / 1e6, 3), images=counts["images"])
     ctx = DistributedContext(device=device)
     loaders = {"plain (ImageFolder + PIL)": ("fp32", None, data),
                "rfnet, CPU workers": ("bf16_cl", None, data),
@@ -332,15 +330,18 @@ def result_path(out: Path, stage: str, dry_run: bool) -> Path:
     return out / f"gpu_{'dryrun_' if dry_run else ''}{stage}.json"
 
 
-def run_stage(stage: str, box_s: float, out: Path, dry_run: bool) -> dict:
-    """Run ``stage`` in a child process (its own process group) for at most ``box_s`` seconds."""
+def run_stage(stage: str, box_s: float, out: Path, dry_run: bool, scratch: Path) -> dict:
+    """Run ``stage`` in a child process (its own process group) for at most ``box_s`` seconds.
+
+    The child's temporary files go to ``scratch`` (its ``TMPDIR``), a folder this process owns and removes:
+    a child killed at its box cannot clean up after itself."""
     path = result_path(out, stage, dry_run)
     path.unlink(missing_ok=True)
     command = [sys.executable, __file__, "--stage", stage, "--deadline", str(time.time() + 0.9 * box_s),
                "--out", str(out)] + (["--dry-run"] if dry_run else [])
     start = time.time()
     child = subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
+                             stderr=subprocess.STDOUT, text=True, env={**os.environ, "TMPDIR": str(scratch)})
     try:
         output, _ = child.communicate(timeout=box_s)
         status = "ok" if child.returncode == 0 else f"failed (exit {child.returncode})"
@@ -372,13 +373,16 @@ def check(stages: list[str], budget_s: float, out: Path, dry_run: bool) -> list[
     """Run ``stages`` in turn within ``budget_s`` seconds in all; print and return their records."""
     out.mkdir(parents=True, exist_ok=True)
     end, records = time.time() + budget_s, []
-    for stage in stages:
-        box = min(STAGE_BOXES_S[stage] * (0.5 if dry_run else 1.0), end - time.time())
-        if box < 5:
-            records.append({"stage": stage, "rows": [], "status": "skipped: the total budget is spent"})
-            continue
-        print(f"[gpu_check] {stage} (at most {box:.0f} s)", flush=True)
-        records.append(run_stage(stage, box, out, dry_run))
+    with tempfile.TemporaryDirectory(prefix="rfnet_gpu_check_") as scratch:
+        for stage in stages:
+            box = min(STAGE_BOXES_S[stage] * (0.5 if dry_run else 1.0), end - time.time())
+            if box < 5:
+                records.append({"stage": stage, "rows": [], "status": "skipped: the total budget is spent"})
+                continue
+            print(f"[gpu_check] {stage} (at most {box:.0f} s)", flush=True)
+            stage_scratch = Path(scratch) / stage
+            stage_scratch.mkdir()
+            records.append(run_stage(stage, box, out, dry_run, stage_scratch))
     print(table(records))
     return records
 

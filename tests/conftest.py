@@ -1,5 +1,19 @@
+import tempfile
+
 import pytest
 import torch
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _temp_inside_basetemp(tmp_path_factory):
+    """tempfile's folder, and ``TMPDIR`` for every subprocess (torchrun's ``torchelastic_*`` folders, Chromium,
+    Streamlit), inside the session's basetemp, so that what they leave goes with it instead of piling up in
+    /tmp (pyproject.toml's ``tmp_path_retention_*`` keep only a failed session's folders)."""
+    folder = tmp_path_factory.mktemp("tempdir")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TMPDIR", str(folder))
+        patch.setattr(tempfile, "tempdir", str(folder))
+        yield folder
 
 
 @pytest.fixture(autouse=True)

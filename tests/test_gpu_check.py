@@ -20,8 +20,12 @@ def gpu_check():
 
 
 @pytest.mark.slow
-def test_the_dry_run_measures_every_stage_and_writes_its_results(gpu_check, tmp_path, capsys):
+def test_the_dry_run_measures_every_stage_and_writes_its_results(gpu_check, tmp_path, capsys, monkeypatch):
+    temp = tmp_path / "temp"  # tempfile's folder for the check and, through TMPDIR, for its stages
+    temp.mkdir()
+    monkeypatch.setattr(gpu_check.tempfile, "tempdir", str(temp))
     assert gpu_check.main(["--dry-run", "--out", str(tmp_path)]) == 0
+    assert list(temp.iterdir()) == []  # the stages' JPEG folders, models and stores are gone with the check
     printed = capsys.readouterr().out
     records = {stage: json.loads((tmp_path / f"gpu_dryrun_{stage}.json").read_text()) for stage in gpu_check.STAGES}
     assert {stage: r["status"] for stage, r in records.items()} == {stage: "ok" for stage in gpu_check.STAGES}
@@ -39,7 +43,7 @@ def test_the_dry_run_measures_every_stage_and_writes_its_results(gpu_check, tmp_
 
 
 def test_a_stage_past_its_time_box_is_killed_and_recorded(gpu_check, tmp_path):
-    record = gpu_check.run_stage("synthetic", 1.0, tmp_path, dry_run=True)
+    record = gpu_check.run_stage("synthetic", 1.0, tmp_path, dry_run=True, scratch=tmp_path)
     assert record["status"] == "killed at its 1 s time box"
     assert json.loads((tmp_path / "gpu_dryrun_synthetic.json").read_text())["status"] == record["status"]
 
