@@ -54,14 +54,18 @@ SETTINGS: dict[str, dict] = {
     "powers_1_2_4": dict(channel_mapping="powers", powers=(1, 2, 4)),
     "powers_1_4_8": dict(channel_mapping="powers", powers=(1, 4, 8)),
     "powers_2_4_8": dict(channel_mapping="powers", powers=(2, 4, 8)),
-    "powers_1_2_4_nfft32": dict(channel_mapping="powers", powers=(1, 2, 4), n_fft=32, hop_length=2),
+    "powers_1_2_4_nfft32": dict(channel_mapping="powers", powers=(1, 2, 4), n_fft=32),
+    "powers_1_2_4_nfft128": dict(channel_mapping="powers", powers=(1, 2, 4), n_fft=128),
     "powers_1_2_4_hann": dict(channel_mapping="powers", powers=(1, 2, 4), window="hann"),
+    "powers_1_2_4_rectangular": dict(channel_mapping="powers", powers=(1, 2, 4), window="rectangular"),
     "powers_1_2_4_hop1": dict(channel_mapping="powers", powers=(1, 2, 4), hop_length=1),
+    "powers_1_2_4_hop4": dict(channel_mapping="powers", powers=(1, 2, 4), hop_length=4),
     "powers_1_2_4_img99": dict(channel_mapping="powers", powers=(1, 2, 4), image_size=(99, 99)),
     "powers_1_2_4_img131": dict(channel_mapping="powers", powers=(1, 2, 4), image_size=(131, 131)),
     "powers_1_2_4_unnormalized": dict(channel_mapping="powers", powers=(1, 2, 4), imagenet_normalize=False),
 }
-"""Setting name -> ``SpectrogramConfig`` fields that differ from the base."""
+"""Setting name -> ``SpectrogramConfig`` fields that differ from the base (the rest come from the preset's
+length: the base hop is 2 at 128 samples and 8 at 1024, so ``nfft32`` changes the STFT size alone at both)."""
 
 
 def base_frontend(num_samples: int, image_side: int) -> dict:
@@ -77,7 +81,7 @@ def train_and_test(name: str, frontend: SpectrogramConfig, data, splits, args, f
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(args.seed)
         model = SpectrogramClassifier(list(data.classes), frontend, backbone="alexnet",
-                                      backbone_config={"init": "he"})
+                                      backbone_config={"init": "he"}, num_samples=data.num_samples)
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, optimizer="adamw", lr=ALEXNET.lr,
                          weight_decay=ALEXNET.weight_decay, seed=args.seed, device=args.device, progress_bar=False)
     trainer = Trainer(model, data.subset(train_idx), data.subset(val_idx), config, folder)
