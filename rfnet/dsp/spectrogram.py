@@ -171,10 +171,10 @@ class SpectrogramConfig:
 
 
 DEFAULTS_BY_LENGTH: dict[int, dict] = {
-    # The channel mapping of both lengths was chosen by benchmarks/frontend_ablation.py with the real AlexNet
-    # and rfnet finetune's recipe (128: the rml2016 preset; 1024: --preset rml2018); n_fft, hop and window
-    # come from the earlier small-CNN ablation (tables and commands in benchmarks/RESULTS.md, "Spectrogram
-    # front end"). image_size is the config's own default (DEFAULT_IMAGE_SIZE), so it is not set here.
+    # Chosen by benchmarks/frontend_ablation.py with the real AlexNet and rfnet finetune's recipe (128: the
+    # rml2016 preset; 1024: --preset rml2018): the channel mapping, and a check of n_fft, hop and window,
+    # which the earlier small-CNN ablation had picked (tables and commands in benchmarks/RESULTS.md,
+    # "Spectrogram front end"). image_size is the config's own default (DEFAULT_IMAGE_SIZE), not set here.
     128: dict(n_fft=16, hop_length=2, window="rectangular", channel_mapping="powers", powers=(1, 2, 4)),
     1024: dict(n_fft=64, hop_length=8, window="blackman", channel_mapping="powers", powers=(1, 2, 4)),
 }
