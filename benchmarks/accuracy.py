@@ -2,7 +2,7 @@
 classical feature-based classifier, all trained on the same synthetic data and split and tested on the
 same test split.
 
-The three networks are ``rfnet demo`` (``rfnet.jobs.demo.run_demo``) with a chosen preset, size and all
+The networks are ``rfnet demo`` (``rfnet.jobs.demo.run_demo``) with a chosen preset, size and all
 three models. Each trains with its own recipe (``rfnet.jobs.recipes``): AlexNet with rfnet's fine-tuning
 default (10 epochs unless ``--epochs``), VT-CNN2 and the ResNet as their papers did (Adam, their batch
 size and epoch cap, early stopping) unless ``--baseline-epochs`` / ``--batch-size`` override them. The data keeps
@@ -15,7 +15,8 @@ phase / frequency statistics, spectral lines) of the AlexNet run's training spli
 ``splits.npz``, and evaluated on its test split; its report lands in ``OUT/features_hgb/report``.
 
     python benchmarks/accuracy.py --preset rml2016 --out /tmp/acc2016
-    python benchmarks/accuracy.py --preset rml2018 --per-class-snr 40 --snr-step 4 --out /tmp/acc2018
+    python benchmarks/accuracy.py --preset rml2018 --per-class-snr 100 --snr-step 4 --baselines radioml_resnet \
+        --out /tmp/acc2018
 
 It prints and saves (``--json``, default ``benchmarks/results/accuracy_<preset>.json``) the accuracy by
 SNR of each row, the mean over SNR >= 10 dB, per-class accuracy at SNR >= 10 dB, whether AlexNet is at or
@@ -47,7 +48,8 @@ from rfnet.jobs.finetune import DEFAULT_IMAGE_SIZE
 from rfnet.jobs.run_folder import read_run_record, read_run_report
 from rfnet.train.metrics import read_metrics
 
-MODELS = ("alexnet", "vtcnn2", "radioml_resnet")
+BASELINES = ("vtcnn2", "radioml_resnet")
+"""The raw-IQ baselines, finetune ``--arch`` names; AlexNet is always trained (every verdict is about it)."""
 FEATURES_ROW = "Features + HistGradientBoosting"
 FEATURES_DIR = "features_hgb"
 HIGH_SNR_DB = 10.0
@@ -144,15 +146,22 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE)
     parser.add_argument("--batch-size", type=int, help="examples per step for every model (default: each "
                         "model's recipe)")
+    parser.add_argument("--baselines", default=",".join(BASELINES),
+                        help="comma-separated baselines to train beside AlexNet (default: both; at 1024 samples "
+                        "VT-CNN2 trains at about 40 examples/s on two CPU cores)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="results file (default benchmarks/results/accuracy_<preset>.json)")
     args = parser.parse_args()
+    baselines = tuple(name for name in args.baselines.split(",") if name)
+    if unknown := set(baselines) - set(BASELINES):
+        parser.error(f"--baselines: {', '.join(sorted(unknown))} is not one of {', '.join(BASELINES)}")
+    models = ("alexnet",) + baselines
 
     out = Path(args.out)
     normalization = args.normalization or PRESETS[args.preset]().normalization
     # lr, batch_size, epochs and baseline_epochs left None reach FinetuneJob as None: each model's recipe.
-    config = DemoConfig(preset=args.preset, models=MODELS, per_class_snr=args.per_class_snr,
+    config = DemoConfig(preset=args.preset, models=models, per_class_snr=args.per_class_snr,
                         snr_min_db=args.snr_min, snr_max_db=args.snr_max, snr_step_db=args.snr_step,
                         epochs=args.epochs, baseline_epochs=args.baseline_epochs, lr=None,
                         batch_size=args.batch_size, image_size=args.image_size, normalization=normalization,
@@ -160,17 +169,17 @@ def main() -> None:
     started = time.monotonic()
     print(run_demo(config, out, progress=False))
 
-    data, splits = open_run_data(out / MODELS[0])
-    for model in MODELS[1:]:
+    data, splits = open_run_data(out / models[0])
+    for model in models[1:]:
         if not all(np.array_equal(splits[name], part) for name, part in open_run_data(out / model)[1].items()):
-            raise RuntimeError(f"{out / model}: its split differs from {out / MODELS[0]}'s")
+            raise RuntimeError(f"{out / model}: its split differs from {out / models[0]}'s")
     print(f"\n== {FEATURES_ROW}: {len(splits['train'])} training examples ==", flush=True)
     predictions = features_hgb_predictions(data, splits["train"], splits["test"], args.seed)
     features_metrics = write_report(predictions, data.classes, out / FEATURES_DIR / "report", title=FEATURES_ROW,
                                     high_snr_db=HIGH_SNR_DB)
     minutes = (time.monotonic() - started) / 60
 
-    reports = {MODEL_NAMES[m]: read_run_report(out / m) for m in MODELS}
+    reports = {MODEL_NAMES[m]: read_run_report(out / m) for m in models}
     reports[FEATURES_ROW] = features_metrics
     print(compare_reports(reports, out / COMPARISON_FIGURE, high_snr_db=HIGH_SNR_DB,
                           title="Accuracy vs SNR (test split)"))
@@ -181,7 +190,7 @@ def main() -> None:
     result = {
         "preset": args.preset, "normalization": normalization,
         "budget": vars(args) | {"minutes": minutes, "training_examples": len(splits["train"])},
-        "training": {MODEL_NAMES[m]: training_record(out / m) for m in MODELS},
+        "training": {MODEL_NAMES[m]: training_record(out / m) for m in models},
         "models": {name: {"accuracy_by_snr": {f"{s:g}": a for s, a in curves[name].items()},
                           "mean_at_or_above_10_db": metrics["mean_accuracy_high_snr"],
                           "accuracy_by_class_at_or_above_10_db": high_snr_by_class(metrics)}
