@@ -15,8 +15,8 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "frontend_ablation
 def test_a_non_default_stft_size_trains_tests_and_leaves_only_its_results(tmp_path):
     work, results = tmp_path / "work", tmp_path / "ablation.json"
     done = subprocess.run([sys.executable, str(SCRIPT), "--out", str(work), "--per-class-snr", "10", "--snr-min", "10",
-                    "--snr-max", "14", "--snr-step", "4", "--epochs", "1", "--setting", "powers_1_2_4_nfft32",
-                    "--json", str(results)], capture_output=True, text=True, timeout=300)
+                           "--snr-max", "14", "--snr-step", "4", "--epochs", "1", "--setting", "powers_1_2_4_nfft32",
+                           "--json", str(results)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     rows = json.loads(results.read_text())["rows"]
     assert [row["setting"] for row in rows] == ["powers_1_2_4_nfft32"]
