@@ -2,12 +2,13 @@
 classical feature-based classifier, all trained on the same synthetic data and split and tested on the
 same test split.
 
-The networks are ``rfnet demo`` (``rfnet.jobs.demo.run_demo``) with a chosen preset, size and all
-three models. Each trains with its own recipe (``rfnet.jobs.recipes``): AlexNet with rfnet's fine-tuning
-default (10 epochs unless ``--epochs``), VT-CNN2 and the ResNet as their papers did (Adam, their batch
-size and epoch cap, early stopping) unless ``--baseline-epochs`` / ``--batch-size`` override them. The data keeps
-the preset's own amplitude convention (``--normalization``; ``rml2016``: each example divided by its sum
-of magnitudes, as RadioML 2016.10a) now that the baselines are gain-invariant.
+The networks are ``rfnet demo`` (``rfnet.jobs.demo.run_demo``) with a chosen preset, size, AlexNet and
+the baselines ``--baselines`` names (both by default). Each trains with its own recipe
+(``rfnet.jobs.recipes``): AlexNet with rfnet's fine-tuning default (10 epochs unless ``--epochs``), VT-CNN2
+and the ResNet as their papers did (Adam, their batch size and epoch cap, early stopping) unless
+``--baseline-epochs`` / ``--batch-size`` override them. The data keeps the preset's own amplitude
+convention (``--normalization``; ``rml2016``: each example divided by its sum of magnitudes, as RadioML
+2016.10a) now that the baselines are gain-invariant.
 
 The reference row "Features + HistGradientBoosting" is scikit-learn's ``HistGradientBoostingClassifier``
 (the dev extra) on the 28 classical features of ``rfnet.dsp.modulation_features`` (cumulants, amplitude /
@@ -38,6 +39,7 @@ import torch
 from sklearn.ensemble import HistGradientBoostingClassifier
 from torch.utils.data import DataLoader
 
+from rfnet.cli.options import comma_list
 from rfnet.data.atomic import atomic_output
 from rfnet.data.synthetic import NORMALIZATIONS, PRESETS
 from rfnet.dsp.features import modulation_features
@@ -146,17 +148,16 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=DEFAULT_IMAGE_SIZE)
     parser.add_argument("--batch-size", type=int, help="examples per step for every model (default: each "
                         "model's recipe)")
-    parser.add_argument("--baselines", default=",".join(BASELINES),
+    parser.add_argument("--baselines", type=comma_list(), default=BASELINES,
                         help="comma-separated baselines to train beside AlexNet (default: both; at 1024 samples "
                         "VT-CNN2 trains at about 40 examples/s on two CPU cores)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="results file (default benchmarks/results/accuracy_<preset>.json)")
     args = parser.parse_args()
-    baselines = tuple(name for name in args.baselines.split(",") if name)
-    if unknown := set(baselines) - set(BASELINES):
+    if unknown := set(args.baselines) - set(BASELINES):
         parser.error(f"--baselines: {', '.join(sorted(unknown))} is not one of {', '.join(BASELINES)}")
-    models = ("alexnet",) + baselines
+    models = ("alexnet",) + args.baselines
 
     out = Path(args.out)
     normalization = args.normalization or PRESETS[args.preset]().normalization

@@ -21,7 +21,7 @@ def test_a_non_default_stft_size_trains_tests_and_leaves_only_its_results(tmp_pa
     rows = json.loads(results.read_text())["rows"]
     assert [row["setting"] for row in rows] == ["powers_1_2_4_nfft32"]
     row = rows[0]
-    assert (row["frontend"]["n_fft"], row["frontend"]["hop_length"]) == (32, 2)  # n_fft changed, the 128 base's hop kept
+    assert (row["frontend"]["n_fft"], row["frontend"]["hop_length"]) == (32, 2)  # the 128 base's hop kept
     assert row["frontend"]["channel_mapping"] == "powers" and row["frontend"]["image_size"] == [67, 67]
     assert row["test_examples_high_snr"] == 22  # 10% of 11 classes x 2 SNRs x 10, both SNRs >= 10 dB
     assert 0.0 <= row["mean_accuracy_high_snr"] <= 1.0 and row["train_examples_per_second"] > 0
